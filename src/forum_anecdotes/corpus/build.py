@@ -1,0 +1,498 @@
+"""The corpus build: raw sources in, an anonymised, deduplicated, split corpus out.
+
+Two streaming passes, so memory does not grow with the amount of text:
+
+1. Every source is imported, checked, anonymised and tagged post by post. Each post is written at
+   once to a local intermediate file (``.local/build/``, never published) and leaves behind only
+   a fixed-width row of numbers: id, parent and thread keys, time, order, whether it mentions a
+   substance, its duplicate fingerprints and its thread's split and sampling draws.
+2. From those numbers alone the build decides which posts are duplicates, which threads are kept
+   (substance mentions, plus a documented sample of the rest as negatives), each post's position
+   in its thread and each thread's split. Then it streams the intermediates once more into the
+   split files.
+
+The output is staged beside the corpus folder and swapped into place only when complete, so a
+crash never leaves a half-written corpus.
+"""
+from __future__ import annotations
+
+import argparse
+import array
+import collections
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from forum_anecdotes import paths
+from forum_anecdotes.corpus import anonymise, dedup, split
+from forum_anecdotes.corpus.furniture import default_rules
+from forum_anecdotes.corpus.importers import get_importer
+from forum_anecdotes.corpus.io import MAX_POST_BYTES, BadInput, Rejects, atomic_write
+from forum_anecdotes.corpus.lexicon import default_lexicon
+from forum_anecdotes.corpus.sources import BUILTIN_SOURCES, SourceSpec, load_manifest
+from forum_anecdotes.schema import SPLITS, Post, Publish, RawPost, Selection
+
+#: Threads whose anonymisation state (who is [USER_1], [USER_2] ...) is kept while streaming.
+#: Replies far from their thread's other posts in the input start a fresh numbering.
+THREAD_STATE_LIMIT = 100_000
+SELECTION_CODES = (Selection.SUBSTANCE_MENTION, Selection.THREAD_CONTEXT, Selection.NEGATIVE_SAMPLE)
+
+
+class MissingSources(RuntimeError):
+    """Raised when raw sources are absent; the message says where to obtain each."""
+
+
+@dataclasses.dataclass
+class _Columns:
+    """The fixed-width numbers pass 1 keeps per post (about 130 bytes, whatever the text length)."""
+
+    post_key: array.array = dataclasses.field(default_factory=lambda: array.array("Q"))
+    parent_key: array.array = dataclasses.field(default_factory=lambda: array.array("Q"))
+    thread_key: array.array = dataclasses.field(default_factory=lambda: array.array("Q"))
+    source: array.array = dataclasses.field(default_factory=lambda: array.array("H"))
+    created: array.array = dataclasses.field(default_factory=lambda: array.array("q"))
+    order: array.array = dataclasses.field(default_factory=lambda: array.array("q"))
+    mentions: array.array = dataclasses.field(default_factory=lambda: array.array("B"))
+    comparable: array.array = dataclasses.field(default_factory=lambda: array.array("B"))
+    exact: array.array = dataclasses.field(default_factory=lambda: array.array("Q"))
+    bands: array.array = dataclasses.field(default_factory=lambda: array.array("Q"))
+    split_draw: array.array = dataclasses.field(default_factory=lambda: array.array("d"))
+    sample_draw: array.array = dataclasses.field(default_factory=lambda: array.array("d"))
+
+    def __len__(self) -> int:
+        return len(self.post_key)
+
+    def numpy(self, name: str) -> np.ndarray:
+        return np.frombuffer(getattr(self, name), dtype=getattr(self, name).typecode)
+
+
+def _key64(text: str) -> int:
+    """A 64-bit key for an id string (0 is reserved for 'none')."""
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little") or 1
+
+
+def make_post_id(source: SourceSpec, native_id: str, *, key: bytes) -> str:
+    """The published id of a post or thread.
+
+    Full-text sources get a keyed digest: stable across builds with the same key, and revealing
+    neither the author nor the source's own id. Sources published as ids and labels keep their
+    own public ids, so that users can re-attach the withheld text from their copy of the source.
+
+    Args:
+        source: the source's catalogue entry.
+        native_id: the id within the source.
+        key: the project's pseudonymisation key.
+
+    Returns:
+        ``"<source>-<id>"``.
+    """
+    if source.publish is Publish.IDS_AND_LABELS:
+        return f"{source.name}-{native_id}"
+    digest = anonymise.keyed_digest(source.name + "\x00" + native_id, key=key, length=16)
+    return f"{source.name}-{digest}"
+
+
+class _ThreadStates:
+    """Per-thread anonymisation state, bounded: the names seen and their [USER_n] numbers."""
+
+    def __init__(self, limit: int = THREAD_STATE_LIMIT):
+        self.limit = limit
+        self._states: collections.OrderedDict[str, tuple[set[str], dict[str, int]]] = collections.OrderedDict()
+
+    def get(self, thread: str) -> tuple[set[str], dict[str, int]]:
+        state = self._states.get(thread)
+        if state is None:
+            state = self._states[thread] = (set(), {})
+            if len(self._states) > self.limit:
+                self._states.popitem(last=False)
+        else:
+            self._states.move_to_end(thread)
+        return state
+
+
+@dataclasses.dataclass
+class BuildResult:
+    """What a build wrote and counted.
+
+    Args:
+        report: the build report (counts only), as written to ``build_report.json``.
+        out_dir: the corpus folder.
+    """
+
+    report: dict
+    out_dir: Path
+
+
+def check_sources(sources: Sequence[SourceSpec], raw_dir: Path) -> None:
+    """Raise :class:`MissingSources` naming every source whose raw files are absent, and where to get them."""
+    missing = [s for s in sources if not s.resolve(raw_dir).exists()]
+    if missing:
+        lines = [f"  - {s.name}: expected at {s.resolve(raw_dir)}\n      obtain: {s.origin or 'see DATA_CARD.md'}" for s in missing]
+        raise MissingSources(
+            f"{len(missing)} raw source(s) missing under {raw_dir}:\n" + "\n".join(lines)
+            + "\nGive the folder with --raw-dir, or build a subset with --sources NAME,NAME."
+        )
+
+
+def build_corpus(
+    *,
+    raw_dir: Path,
+    key: bytes,
+    sources: Sequence[SourceSpec] = BUILTIN_SOURCES,
+    out_dir: Path = paths.CORPUS_DIR,
+    data_card: Path | None = paths.DATA_CARD,
+    work_dir: Path | None = None,
+    skip_bad: bool = False,
+    progress: bool = True,
+) -> BuildResult:
+    """Build the corpus from raw sources.
+
+    Args:
+        raw_dir: folder the sources' relative paths are read from.
+        key: the pseudonymisation key (see :func:`forum_anecdotes.corpus.anonymise.load_key`).
+        sources: the sources to import, in order (earlier sources win duplicate ties).
+        out_dir: the corpus folder to (re)place.
+        data_card: where to write the data card as well (None: only ``out_dir/README.md``).
+        work_dir: folder for intermediates and the rejects file (default ``.local/build``).
+        skip_bad: record bad input in ``work_dir/rejects.jsonl`` and go on, instead of stopping.
+        progress: show progress bars.
+
+    Returns:
+        The build report and the corpus folder.
+
+    Raises:
+        MissingSources: when a source's raw files are absent.
+        BadInput: for bad input, when not skipping it.
+    """
+    raw_dir, out_dir = Path(raw_dir), Path(out_dir)
+    check_sources(sources, raw_dir)
+    work_dir = Path(work_dir) if work_dir else paths.LOCAL_DIR / "build"
+    work_dir.mkdir(parents=True, exist_ok=True)
+    rejects = Rejects(skip_bad=skip_bad, path=work_dir / "rejects.jsonl")
+    report = _new_report(sources)
+    columns = _Columns()
+    pass1_files = []
+    for index, spec in enumerate(sources):
+        pass1 = work_dir / f"pass1-{spec.name}.jsonl"
+        pass1_files.append(pass1)
+        _import_source(spec, index, raw_dir=raw_dir, key=key, rejects=rejects, columns=columns, out=pass1,
+                       report=report, progress=progress)
+    rejects.write()
+    for (source, reason), count in sorted(rejects.counts.items()):
+        report["sources"][source]["rejected"][reason] = count
+    decisions = _decide(columns, sources, report)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-staging-", dir=out_dir.parent))
+    try:
+        _write_splits(pass1_files, decisions, staging / "data", report, progress=progress)
+        report["pii_evaluation"] = _pii_evaluation()
+        from forum_anecdotes.corpus import card  # here: the card reads the report just made
+
+        (staging / "build_report.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        (staging / "README.md").write_text(card.render_card(report, sources=sources), encoding="utf-8")
+        _swap_into_place(staging, out_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    if data_card is not None:
+        with atomic_write(data_card) as f:
+            f.write(card.render_card(report, sources=sources))
+    for pass1 in pass1_files:
+        pass1.unlink(missing_ok=True)
+    return BuildResult(report=report, out_dir=out_dir)
+
+
+def _new_report(sources: Sequence[SourceSpec]) -> dict:
+    return {
+        "sources": {
+            s.name: {"publish": s.publish.value, "read": 0, "imported": 0, "rejected": {}, "furniture_posts_dropped": {}}
+            for s in sources
+        },
+        "placeholders": {s.name: {} for s in sources},
+    }
+
+
+def _import_source(spec: SourceSpec, index: int, *, raw_dir: Path, key: bytes, rejects: Rejects, columns: _Columns,
+                   out: Path, report: dict, progress: bool) -> None:
+    """Pass 1 for one source: import, check, anonymise, tag; write records, keep numbers."""
+    importer = get_importer(spec.importer)
+    path = spec.resolve(raw_dir)
+    community_names = _collect_authors(importer, path, spec) if spec.options.get("collect_community_names") else ()
+    scrubber = anonymise.TextScrubber(community_names=community_names)
+    lexicon = default_lexicon()
+    furniture = default_rules()
+    threads = _ThreadStates()
+    stats = report["sources"][spec.name]
+    placeholders: collections.Counter = collections.Counter()
+    published = spec.publish is not Publish.NOTHING
+    with open(out, "w", encoding="utf-8") as sink:
+        posts = importer(path, source=spec.name, rejects=rejects, options=spec.options)
+        for raw in tqdm(posts, desc=f"import {spec.name}", unit=" posts", disable=not progress, mininterval=1.0):
+            stats["read"] += 1
+            problem = _post_problem(raw)
+            if problem:
+                rejects.handle(BadInput(raw.origin.file, raw.origin.line, problem), source=spec.name)
+                continue
+            rule = furniture.post_rule(raw.text)
+            if rule is not None:
+                stats["furniture_posts_dropped"][rule.id] = stats["furniture_posts_dropped"].get(rule.id, 0) + 1
+                continue
+            names, numbers = threads.get(raw.thread_native_id)
+            names.update(n for n in raw.context_names if n)
+            if raw.author and raw.author != anonymise.DELETED_AUTHOR:
+                names.add(raw.author)
+            title = scrubber.scrub(raw.title, thread_names=names, user_numbers=numbers) if raw.title else None
+            body = scrubber.scrub(raw.text, thread_names=names, user_numbers=numbers)
+            for result in (title, body):
+                for r in result.replacements if result else ():
+                    placeholders[r.kind] += 1
+            full_text = f"{title.text}\n{body.text}" if title else body.text
+            drugs, classes = lexicon.substances(full_text)
+            stats["imported"] += 1
+            if not published:
+                continue
+            post = _published_record(raw, spec, key=key, title=title.text if title else None, text=body.text,
+                                     drugs=drugs, classes=classes)
+            sink.write(json.dumps(post.to_dict(), ensure_ascii=False) + "\n")
+            _append_columns(columns, raw, post, index, spec, mentions=bool(drugs), fingerprint=dedup.fingerprint(full_text))
+    report["placeholders"][spec.name] = dict(sorted(placeholders.items()))
+
+
+def _collect_authors(importer, path: Path, spec: SourceSpec) -> set[str]:
+    """All author names of a source, for sources whose posts may name authors of other threads."""
+    names = set()
+    for raw in importer(path, source=spec.name, rejects=Rejects(skip_bad=True), options=spec.options):
+        if raw.author and raw.author != anonymise.DELETED_AUTHOR:
+            names.add(raw.author)
+    return names
+
+
+def _post_problem(raw: RawPost) -> str | None:
+    """Why a post cannot be published as is, or None."""
+    content = f"{raw.title or ''}{raw.text or ''}"
+    if not content.strip():
+        return "empty post: no title and no text"
+    if len(content.encode("utf-8")) > MAX_POST_BYTES:
+        return f"post larger than {MAX_POST_BYTES // 1_000_000} MB"
+    return None
+
+
+def _published_record(raw: RawPost, spec: SourceSpec, *, key: bytes, title, text, drugs, classes) -> Post:
+    withhold = spec.publish is Publish.IDS_AND_LABELS
+    return Post(
+        post_id=make_post_id(spec, raw.native_id, key=key),
+        thread_id=make_post_id(spec, raw.thread_native_id, key=key),
+        parent_id=make_post_id(spec, raw.parent_native_id, key=key) if raw.parent_native_id else None,
+        position=-1,  # set in pass 2
+        source=spec.name,
+        community=raw.community,
+        author=anonymise.pseudonymise_author(raw.author, key=key),
+        created=anonymise.coarsen_date(raw.created),
+        title=None if withhold else title,
+        text=None if withhold else text,
+        drugs=drugs,
+        drug_classes=classes,
+        selection="",  # set in pass 2
+        age_band=anonymise.age_band(raw.age),
+        labels=[label.to_dict() for label in raw.labels],
+    )
+
+
+def _append_columns(columns: _Columns, raw: RawPost, post: Post, index: int, spec: SourceSpec, *, mentions: bool, fingerprint) -> None:
+    columns.post_key.append(_key64(post.post_id))
+    columns.parent_key.append(_key64(post.parent_id) if post.parent_id else 0)
+    columns.thread_key.append(_key64(post.thread_id))
+    columns.source.append(index)
+    columns.created.append(int(raw.created.timestamp()) if raw.created else 2**62)
+    columns.order.append(raw.order)
+    columns.mentions.append(mentions)
+    split_draw, sample_draw = split.thread_draws(spec.name, raw.thread_native_id)
+    columns.split_draw.append(split_draw)
+    columns.sample_draw.append(sample_draw)
+    if fingerprint is None:
+        columns.comparable.append(0)
+        columns.exact.append(0)
+        columns.bands.extend([0] * dedup.BANDS)
+    else:
+        columns.comparable.append(1)
+        columns.exact.append(fingerprint[0])
+        columns.bands.extend(int(b) for b in fingerprint[1])
+
+
+@dataclasses.dataclass
+class _Decisions:
+    keep: np.ndarray  # bool per post
+    parent_known: np.ndarray  # bool: the parent is in the corpus
+    position: np.ndarray  # int per post (valid where keep)
+    selection: np.ndarray  # index into SELECTION_CODES
+    split: np.ndarray  # index into SPLITS
+
+
+def _decide(columns: _Columns, sources: Sequence[SourceSpec], report: dict) -> _Decisions:
+    """Pass 2's decisions, from the numbers alone."""
+    n = len(columns)
+    post_key, parent_key, thread_key = (columns.numpy(c) for c in ("post_key", "parent_key", "thread_key"))
+    source = columns.numpy("source")
+    mentions = columns.numpy("mentions").astype(bool)
+    # The same post read twice (overlapping dumps) is kept once.
+    repeated = dedup.later_occurrences(post_key, np.ones(n, dtype=bool))
+    valid = ~repeated
+    has_parent = parent_key != 0
+    parent_known = has_parent & np.isin(parent_key, post_key[valid])
+    has_reply = np.isin(post_key, parent_key[valid & parent_known])
+    exact_dup, near_dup = dedup.find_duplicates(
+        columns.numpy("exact"), columns.numpy("bands").reshape(n, dedup.BANDS),
+        columns.numpy("comparable").astype(bool) & valid,
+    )
+    duplicate = exact_dup | near_dup
+    # A duplicate that others reply to stays, so that no reply loses its parent.
+    alive = valid & ~(duplicate & ~has_reply)
+    threads, thread_index = np.unique(thread_key, return_inverse=True)
+    thread_mentions = np.zeros(threads.size, dtype=bool)
+    np.logical_or.at(thread_mentions, thread_index[alive], mentions[alive])
+    in_mentioning_thread = thread_mentions[thread_index]
+    negative_rate = np.array([s.negative_rate for s in sources])[source]
+    sampled = columns.numpy("sample_draw") < negative_rate
+    selection = np.select([mentions, in_mentioning_thread, sampled], [0, 1, 2], default=-1)
+    keep = alive & (selection >= 0)
+    position = _positions(thread_key, has_parent, columns.numpy("created"), columns.numpy("order"), keep)
+    split_index = np.searchsorted(np.cumsum(list(split.SPLIT_FRACTIONS.values())), columns.numpy("split_draw"), side="right")
+    split_index = np.minimum(split_index, len(SPLITS) - 1)
+    report["deduplication"] = {
+        "repeated_ids": int(repeated.sum()),
+        "exact_duplicates_removed": int((exact_dup & ~has_reply).sum()),
+        "near_duplicates_removed": int((near_dup & ~has_reply).sum()),
+        "duplicates_kept_because_replied_to": int((duplicate & has_reply).sum()),
+        "min_words_compared": dedup.MIN_TOKENS,
+    }
+    report["parents_not_in_input"] = int((has_parent & ~parent_known & keep).sum())
+    report["selection"] = {
+        spec.name: {code.value: int(((selection == k) & keep & (source == i)).sum()) for k, code in enumerate(SELECTION_CODES)}
+        | {"not_selected": int((alive & (selection < 0) & (source == i)).sum())}
+        for i, spec in enumerate(sources)
+    }
+    report["splits"] = {
+        spec.name: {
+            split_name: {"posts": int(mask.sum()), "threads": int(np.unique(thread_key[mask]).size)}
+            for j, split_name in enumerate(SPLITS)
+            for mask in [keep & (source == i) & (split_index == j)]
+        }
+        for i, spec in enumerate(sources)
+    }
+    return _Decisions(keep=keep, parent_known=parent_known, position=position, selection=selection, split=split_index)
+
+
+def _positions(thread_key, has_parent, created, order, keep) -> np.ndarray:
+    """Each kept post's 0-based position in its thread: first post first, then by time, then input order."""
+    index = np.flatnonzero(keep)
+    ordered = index[np.lexsort((order[index], created[index], has_parent[index], thread_key[index]))]
+    keys = thread_key[ordered]
+    starts = np.ones(ordered.size, dtype=bool)
+    starts[1:] = keys[1:] != keys[:-1]
+    group_start = np.maximum.accumulate(np.where(starts, np.arange(ordered.size), 0))
+    position = np.full(thread_key.size, -1, dtype=np.int64)
+    position[ordered] = np.arange(ordered.size) - group_start
+    return position
+
+
+def _write_splits(pass1_files: Iterable[Path], decisions: _Decisions, data_dir: Path, report: dict, *, progress: bool) -> None:
+    """Pass 2's stream: kept records, completed, into one JSONL file per split."""
+    data_dir.mkdir(parents=True)
+    sinks = {s: open(data_dir / f"{s}.jsonl", "w", encoding="utf-8") for s in SPLITS}
+    label_counts: dict = collections.defaultdict(collections.Counter)
+    try:
+        i = 0
+        total = int(decisions.keep.size)
+        with tqdm(total=total, desc="write splits", unit=" posts", disable=not progress, mininterval=1.0) as bar:
+            for pass1 in pass1_files:
+                with open(pass1, encoding="utf-8") as f:
+                    for line in f:
+                        if decisions.keep[i]:
+                            record = json.loads(line)
+                            record["position"] = int(decisions.position[i])
+                            record["selection"] = SELECTION_CODES[decisions.selection[i]].value
+                            if not decisions.parent_known[i]:
+                                record["parent_id"] = None
+                            split_name = SPLITS[decisions.split[i]]
+                            sinks[split_name].write(json.dumps(record, ensure_ascii=False) + "\n")
+                            for label in record["labels"]:
+                                key = f"{label['name']}|{label['origin']}|{label['by']}"
+                                label_counts[key][str(label["value"])] += 1
+                        i += 1
+                        bar.update()
+    finally:
+        for sink in sinks.values():
+            sink.close()
+    report["labels"] = {key: dict(sorted(c.items())) for key, c in sorted(label_counts.items())}
+
+
+def _pii_evaluation() -> dict | None:
+    """The anonymiser's recall and precision on the project's PII test set, for the report and card."""
+    from forum_anecdotes.corpus import pii_eval
+
+    testset = paths.REPO_ROOT / "tests" / "fixtures" / "pii" / "pii_testset.jsonl"
+    if not testset.exists():
+        return None
+    scores = pii_eval.evaluate(pii_eval.load_testset(testset))
+    return {kind: {"gold": s.tp + s.fn, "recall": round(s.recall, 4), "precision": round(s.precision, 4)} for kind, s in scores.items()}
+
+
+def _swap_into_place(staging: Path, out_dir: Path) -> None:
+    """Replace ``out_dir`` by ``staging`` with two renames; the old corpus is removed only after."""
+    old = out_dir.parent / f".{out_dir.name}-old-{os.getpid()}"
+    if out_dir.exists():
+        os.rename(out_dir, old)
+    os.rename(staging, out_dir)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Build the anonymised corpus from raw sources.")
+    parser.add_argument("--raw-dir", type=Path, default=paths.raw_dir_from_env(),
+                        help=f"folder of raw sources (default: $FORUM_ANECDOTES_RAW_DIR or {paths.DEFAULT_RAW_DIR})")
+    parser.add_argument("--out-dir", type=Path, default=paths.CORPUS_DIR, help="corpus folder to write")
+    parser.add_argument("--data-card", type=Path, default=paths.DATA_CARD, help="where to write DATA_CARD.md")
+    parser.add_argument("--manifest", type=Path, action="append", default=[],
+                        help="YAML manifest of extra sources (Pushshift, Discourse, generic JSONL/CSV); repeatable")
+    parser.add_argument("--sources", help="comma-separated source names to build (default: all)")
+    parser.add_argument("--no-builtin", action="store_true", help="build only the manifest's sources")
+    parser.add_argument("--skip-bad", action="store_true", help="record bad input in the rejects file and go on")
+    parser.add_argument("--work-dir", type=Path, help="folder for intermediates and rejects (default .local/build)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point: build, then print the summary table."""
+    args = _parse_args(argv)
+    specs = [] if args.no_builtin else list(BUILTIN_SOURCES)
+    for manifest in args.manifest:
+        specs.extend(load_manifest(manifest))
+    if args.sources:
+        wanted = args.sources.split(",")
+        unknown = set(wanted) - {s.name for s in specs}
+        if unknown:
+            print(f"error: unknown source(s) {', '.join(sorted(unknown))}", file=sys.stderr)
+            return 2
+        specs = [s for s in specs if s.name in wanted]
+    try:
+        key = anonymise.load_key()
+        result = build_corpus(raw_dir=args.raw_dir, key=key, sources=specs, out_dir=args.out_dir,
+                              data_card=args.data_card, work_dir=args.work_dir, skip_bad=args.skip_bad,
+                              progress=not args.no_progress)
+    except (anonymise.KeyMissing, MissingSources, BadInput) as e:
+        print(f"error: {e}", file=sys.stderr)
+        if isinstance(e, BadInput):
+            print("(use --skip-bad to record bad input in the rejects file and go on)", file=sys.stderr)
+        return 1
+    from forum_anecdotes.corpus.summary import print_build_summary
+
+    print_build_summary(result.report)
+    return 0

@@ -1,0 +1,173 @@
+"""Rendering the data card (``DATA_CARD.md`` and the corpus folder's ``README.md``) from a build report.
+
+The prose lives in ``resources/data_card_template.md``; every table of counts is generated here
+from the build report, so the card always describes the data it ships with. The YAML header
+carries the ``configs`` that make ``datasets.load_dataset("corpus")`` find the split files, and the
+features, so that every split loads with the same types.
+"""
+from __future__ import annotations
+
+import string
+from collections.abc import Sequence
+
+import pandas as pd
+import yaml
+
+from forum_anecdotes import paths
+from forum_anecdotes.corpus.sources import SourceSpec
+from forum_anecdotes.corpus.summary import placeholder_table, report_split_table
+from forum_anecdotes.schema import LABEL_CONTRACT_VERSION, SPLITS, features
+
+TEMPLATE = paths.RESOURCES_DIR / "data_card_template.md"
+
+
+def card_header(report: dict) -> dict:
+    """The YAML metadata of the card (Hugging Face dataset card format).
+
+    Args:
+        report: a build report.
+
+    Returns:
+        A dict to dump as the card's YAML header.
+    """
+    import datasets
+
+    totals = report_split_table(report).loc["total"]
+    n_posts = int(totals["posts"])
+    info = datasets.DatasetInfo(features=features())._to_yaml_dict()
+    info["splits"] = [{"name": s, "num_examples": int(totals[f"posts_{s}"])} for s in SPLITS]
+    return {
+        "pretty_name": "Forum anecdotes: drug-experience posts for harm-reduction research",
+        "language": ["en"],
+        "license": "other",
+        "license_name": "per-source",
+        "license_details": "Per-source terms: see the 'Sources and terms' section.",
+        "multilinguality": "monolingual",
+        "language_creators": ["found"],
+        "annotations_creators": ["expert-generated", "machine-generated"],
+        "size_categories": [_size_category(n_posts)],
+        "source_datasets": ["original", "extended|PsyTAR", "extended|Reddit Mental Health Dataset"],
+        "task_categories": ["text-classification"],
+        "task_ids": ["multi-label-classification"],
+        "tags": ["harm-reduction", "pharmacovigilance", "drug-use", "reddit", "forums", "adverse-drug-events"],
+        "configs": [{
+            "config_name": "default",
+            "default": True,
+            "data_files": [{"split": s, "path": f"data/{s}.jsonl"} for s in SPLITS],
+        }],
+        "dataset_info": info,
+    }
+
+
+def _size_category(n: int) -> str:
+    for limit, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
+        if n < limit:
+            return label
+    return "1M<n<10M"
+
+
+def _markdown(frame: pd.DataFrame, index_name: str) -> str:
+    frame = frame.copy()
+    frame.index.name = index_name
+    return frame.reset_index().to_markdown(index=False) if _has_tabulate() else _plain_markdown(frame.reset_index())
+
+
+def _has_tabulate() -> bool:
+    try:
+        import tabulate  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _plain_markdown(frame: pd.DataFrame) -> str:
+    """A GitHub markdown table, without the optional ``tabulate`` dependency."""
+    def cell(v):
+        return f"{v:,}" if isinstance(v, int) or (hasattr(v, "dtype") and v.dtype.kind == "i") else str(v)
+    header = "| " + " | ".join(str(c) for c in frame.columns) + " |"
+    rule = "|" + "|".join("---" if i == 0 else "---:" for i in range(len(frame.columns))) + "|"
+    rows = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([header, rule, *rows])
+
+
+def _sources_table(report: dict, sources: Sequence[SourceSpec]) -> str:
+    rows = []
+    for spec in sources:
+        stats = report["sources"].get(spec.name, {})
+        rows.append({
+            "source": spec.name,
+            "published as": spec.publish.value.replace("_", " "),
+            "records read": stats.get("read", 0),
+            "rejected": sum(stats.get("rejected", {}).values()),
+            "bot posts dropped": sum(stats.get("furniture_posts_dropped", {}).values()),
+        })
+    return _plain_markdown(pd.DataFrame(rows))
+
+
+def _selection_table(report: dict) -> str:
+    frame = pd.DataFrame.from_dict(report["selection"], orient="index")
+    frame.index.name = "source"
+    return _plain_markdown(frame.reset_index())
+
+
+def _terms_section(sources: Sequence[SourceSpec]) -> str:
+    parts = []
+    for spec in sources:
+        part = [f"### `{spec.name}`", "", spec.description, "", f"- **Origin:** {spec.origin}",
+                f"- **Terms:** {spec.licence}", f"- **Published:** {spec.publish.value.replace('_', ' ')}"]
+        if spec.citation:
+            part.append(f"- **Cite:** {spec.citation}")
+        parts.append("\n".join(part))
+    return "\n\n".join(parts)
+
+
+def _pii_table(report: dict) -> str:
+    from forum_anecdotes.corpus.pii_eval import TARGET_RECALL
+
+    scores = report.get("pii_evaluation")
+    if not scores:
+        return "_The PII test set was not found at build time; run `make pii-eval`._"
+    rows = [{"type": kind, "identifiers": s["gold"], "recall": f"{s['recall']:.3f}", "precision": f"{s['precision']:.3f}",
+             "target recall": f"{TARGET_RECALL[kind]:.2f}" if kind in TARGET_RECALL else "-"} for kind, s in scores.items()]
+    return _plain_markdown(pd.DataFrame(rows))
+
+
+def _label_table(report: dict) -> str:
+    counts = report.get("labels") or {}
+    if not counts:
+        return "_No labels yet._"
+    rows = [{"label": name, "origin": origin, "by": by, "value 1": v.get("1", 0), "value 0": v.get("0", 0)}
+            for (name, origin, by), v in ((tuple(k.split("|")), v) for k, v in counts.items())]
+    return _plain_markdown(pd.DataFrame(rows))
+
+
+def render_card(report: dict, *, sources: Sequence[SourceSpec]) -> str:
+    """The complete data card: YAML header and Markdown body.
+
+    Args:
+        report: the build report.
+        sources: the sources of the build.
+
+    Returns:
+        The card as text.
+    """
+    totals = report_split_table(report).loc["total"]
+    body = string.Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
+        n_posts=f"{int(totals['posts']):,}",
+        n_threads=f"{int(totals['threads']):,}",
+        split_table=_plain_markdown(report_split_table(report).rename_axis("source").reset_index()),
+        placeholder_table=_plain_markdown(placeholder_table(report).rename_axis("source").reset_index()),
+        sources_table=_sources_table(report, sources),
+        selection_table=_selection_table(report),
+        terms_section=_terms_section(sources),
+        pii_table=_pii_table(report),
+        label_table=_label_table(report),
+        dedup_min_words=report["deduplication"]["min_words_compared"],
+        exact_dups=f"{report['deduplication']['exact_duplicates_removed']:,}",
+        near_dups=f"{report['deduplication']['near_duplicates_removed']:,}",
+        kept_dups=f"{report['deduplication']['duplicates_kept_because_replied_to']:,}",
+        dangling=f"{report['parents_not_in_input']:,}",
+        label_contract_version=LABEL_CONTRACT_VERSION,
+    )
+    header = yaml.safe_dump(card_header(report), sort_keys=False, allow_unicode=True)
+    return f"---\n{header}---\n\n{body}"

@@ -1,0 +1,31 @@
+"""Every path and environment variable the project uses, defined once."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: The repository root (this file lives in src/forum_anecdotes/).
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+#: The published corpus: a Hugging Face dataset folder (README.md with `configs`, data/*.jsonl).
+CORPUS_DIR = REPO_ROOT / "corpus"
+CORPUS_DATA_DIR = CORPUS_DIR / "data"
+#: The build report (counts only, never values), published beside the data.
+BUILD_REPORT = CORPUS_DIR / "build_report.json"
+DATA_CARD = REPO_ROOT / "DATA_CARD.md"
+
+#: Raw sources are read from here unless --raw-dir says otherwise (the maintainers' copy).
+DEFAULT_RAW_DIR = REPO_ROOT.parent / "shared" / "data"
+
+#: Local, never committed: build intermediates, rejects, the pseudonymisation key.
+LOCAL_DIR = REPO_ROOT / ".local"
+KEY_ENV_VAR = "FORUM_ANECDOTES_KEY"
+KEY_FILE = LOCAL_DIR / "pseudonym.key"
+
+#: Package resources: the substance lexicon and the site-furniture rules.
+RESOURCES_DIR = Path(__file__).resolve().parent / "corpus" / "resources"
+
+
+def raw_dir_from_env() -> Path:
+    """The raw-data folder: $FORUM_ANECDOTES_RAW_DIR if set, else :data:`DEFAULT_RAW_DIR`."""
+    return Path(os.environ.get("FORUM_ANECDOTES_RAW_DIR", DEFAULT_RAW_DIR))

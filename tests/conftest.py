@@ -1,0 +1,17 @@
+"""Test-wide settings: no hub access, ever; a fixed pseudonymisation key for tests."""
+import os
+
+# Set before any test imports datasets or transformers, which read these at import time.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HF_DATASETS_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+import pytest  # noqa: E402
+
+TEST_KEY = b"forum-anecdotes-test-key-0123456789"
+
+
+@pytest.fixture
+def key() -> bytes:
+    """A pseudonymisation key for tests (never the project's real key)."""
+    return TEST_KEY
