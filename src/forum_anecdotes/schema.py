@@ -129,6 +129,8 @@ class RawPost:
         labels: labels the source itself carries, mapped onto the contract.
         context_names: names of people in the thread known to the importer (e.g. all authors of
             a forum thread read as one document), which the anonymiser must replace in text.
+        subject_drugs: substances the source says the post is about (e.g. the drug a review is
+            filed under), whether or not the text names them.
     """
 
     source: str
@@ -145,6 +147,7 @@ class RawPost:
     age: int | None = None
     labels: tuple[LabelRecord, ...] = ()
     context_names: tuple[str, ...] = ()
+    subject_drugs: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass

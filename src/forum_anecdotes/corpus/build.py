@@ -26,6 +26,7 @@ import os
 import shutil
 import sys
 import tempfile
+import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -38,8 +39,9 @@ from forum_anecdotes.corpus.furniture import default_rules
 from forum_anecdotes.corpus.importers import get_importer
 from forum_anecdotes.corpus.io import MAX_POST_BYTES, BadInput, Rejects, atomic_write
 from forum_anecdotes.corpus.lexicon import default_lexicon
+from forum_anecdotes.corpus.plots import plot_composition
 from forum_anecdotes.corpus.sources import BUILTIN_SOURCES, SourceSpec, load_manifest
-from forum_anecdotes.schema import SPLITS, Post, Publish, RawPost, Selection
+from forum_anecdotes.schema import PLACEHOLDER_KINDS, SPLITS, Post, Publish, RawPost, Selection
 
 #: Threads whose anonymisation state (who is [USER_1], [USER_2] ...) is kept while streaming.
 #: Replies far from their thread's other posts in the input start a fresh numbering.
@@ -67,6 +69,7 @@ class _Columns:
     bands: array.array = dataclasses.field(default_factory=lambda: array.array("Q"))
     split_draw: array.array = dataclasses.field(default_factory=lambda: array.array("d"))
     sample_draw: array.array = dataclasses.field(default_factory=lambda: array.array("d"))
+    placeholders: array.array = dataclasses.field(default_factory=lambda: array.array("I"))  # PLACEHOLDER_KINDS per post
 
     def __len__(self) -> int:
         return len(self.post_key)
@@ -198,6 +201,7 @@ def build_corpus(
 
         (staging / "build_report.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         (staging / "README.md").write_text(card.render_card(report, sources=sources), encoding="utf-8")
+        plot_composition(report, staging / "figures" / "composition.png")
         _swap_into_place(staging, out_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -215,7 +219,6 @@ def _new_report(sources: Sequence[SourceSpec]) -> dict:
             s.name: {"publish": s.publish.value, "read": 0, "imported": 0, "rejected": {}, "furniture_posts_dropped": {}}
             for s in sources
         },
-        "placeholders": {s.name: {} for s in sources},
     }
 
 
@@ -230,7 +233,6 @@ def _import_source(spec: SourceSpec, index: int, *, raw_dir: Path, key: bytes, r
     furniture = default_rules()
     threads = _ThreadStates()
     stats = report["sources"][spec.name]
-    placeholders: collections.Counter = collections.Counter()
     published = spec.publish is not Publish.NOTHING
     with open(out, "w", encoding="utf-8") as sink:
         posts = importer(path, source=spec.name, rejects=rejects, options=spec.options)
@@ -250,19 +252,17 @@ def _import_source(spec: SourceSpec, index: int, *, raw_dir: Path, key: bytes, r
                 names.add(raw.author)
             title = scrubber.scrub(raw.title, thread_names=names, user_numbers=numbers) if raw.title else None
             body = scrubber.scrub(raw.text, thread_names=names, user_numbers=numbers)
-            for result in (title, body):
-                for r in result.replacements if result else ():
-                    placeholders[r.kind] += 1
+            replaced = collections.Counter(r.kind for result in (title, body) if result for r in result.replacements)
             full_text = f"{title.text}\n{body.text}" if title else body.text
-            drugs, classes = lexicon.substances(full_text)
+            drugs, classes = lexicon.substances(full_text + "\n" + "\n".join(raw.subject_drugs))
             stats["imported"] += 1
             if not published:
                 continue
             post = _published_record(raw, spec, key=key, title=title.text if title else None, text=body.text,
                                      drugs=drugs, classes=classes)
             sink.write(json.dumps(post.to_dict(), ensure_ascii=False) + "\n")
-            _append_columns(columns, raw, post, index, spec, mentions=bool(drugs), fingerprint=dedup.fingerprint(full_text))
-    report["placeholders"][spec.name] = dict(sorted(placeholders.items()))
+            _append_columns(columns, raw, post, index, spec, mentions=bool(drugs or classes), fingerprint=dedup.fingerprint(full_text))
+            columns.placeholders.extend(replaced[kind] for kind in PLACEHOLDER_KINDS)
 
 
 def _collect_authors(importer, path: Path, spec: SourceSpec) -> set[str]:
@@ -277,7 +277,8 @@ def _collect_authors(importer, path: Path, spec: SourceSpec) -> set[str]:
 def _post_problem(raw: RawPost) -> str | None:
     """Why a post cannot be published as is, or None."""
     content = f"{raw.title or ''}{raw.text or ''}"
-    if not content.strip():
+    # Only punctuation and spaces (e.g. "." left by an export) is as empty as nothing; an emoji is not.
+    if all(unicodedata.category(c)[0] in "PZC" for c in content):
         return "empty post: no title and no text"
     if len(content.encode("utf-8")) > MAX_POST_BYTES:
         return f"post larger than {MAX_POST_BYTES // 1_000_000} MB"
@@ -378,6 +379,11 @@ def _decide(columns: _Columns, sources: Sequence[SourceSpec], report: dict) -> _
         | {"not_selected": int((alive & (selection < 0) & (source == i)).sum())}
         for i, spec in enumerate(sources)
     }
+    replaced = columns.numpy("placeholders").reshape(n, len(PLACEHOLDER_KINDS))
+    report["placeholders"] = {
+        spec.name: {kind: int(replaced[keep & (source == i), k].sum()) for k, kind in enumerate(PLACEHOLDER_KINDS)}
+        for i, spec in enumerate(sources)
+    }
     report["splits"] = {
         spec.name: {
             split_name: {"posts": int(mask.sum()), "threads": int(np.unique(thread_key[mask]).size)}
@@ -407,6 +413,7 @@ def _write_splits(pass1_files: Iterable[Path], decisions: _Decisions, data_dir: 
     data_dir.mkdir(parents=True)
     sinks = {s: open(data_dir / f"{s}.jsonl", "w", encoding="utf-8") for s in SPLITS}
     label_counts: dict = collections.defaultdict(collections.Counter)
+    class_counts: dict = collections.defaultdict(collections.Counter)
     try:
         i = 0
         total = int(decisions.keep.size)
@@ -422,6 +429,8 @@ def _write_splits(pass1_files: Iterable[Path], decisions: _Decisions, data_dir: 
                                 record["parent_id"] = None
                             split_name = SPLITS[decisions.split[i]]
                             sinks[split_name].write(json.dumps(record, ensure_ascii=False) + "\n")
+                            for drug_class in record["drug_classes"]:
+                                class_counts[record["source"]][drug_class] += 1
                             for label in record["labels"]:
                                 key = f"{label['name']}|{label['origin']}|{label['by']}"
                                 label_counts[key][str(label["value"])] += 1
@@ -431,6 +440,8 @@ def _write_splits(pass1_files: Iterable[Path], decisions: _Decisions, data_dir: 
         for sink in sinks.values():
             sink.close()
     report["labels"] = {key: dict(sorted(c.items())) for key, c in sorted(label_counts.items())}
+    report["drug_classes"] = {source: dict(c.most_common()) for source, c in sorted(class_counts.items())}
+    report["split_bytes"] = {s: (data_dir / f"{s}.jsonl").stat().st_size for s in SPLITS}
 
 
 def _pii_evaluation() -> dict | None:

@@ -35,7 +35,7 @@ def card_header(report: dict) -> dict:
     totals = report_split_table(report).loc["total"]
     n_posts = int(totals["posts"])
     info = datasets.DatasetInfo(features=features())._to_yaml_dict()
-    info["splits"] = [{"name": s, "num_examples": int(totals[f"posts_{s}"])} for s in SPLITS]
+    info["splits"] = [{"name": s, "num_bytes": report.get("split_bytes", {}).get(s, 0), "num_examples": int(totals[f"posts_{s}"])} for s in SPLITS]
     return {
         "pretty_name": "Forum anecdotes: drug-experience posts for harm-reduction research",
         "language": ["en"],

@@ -111,7 +111,7 @@ def iter_binary_lines(path: str | os.PathLike) -> Iterator[tuple[int, bytes]]:
                 try:
                     out = dobj.decompress(chunk)
                 except zstandard.ZstdError as e:
-                    raise BadInput(path, line_no + 1, f"truncated or corrupt zstd stream after line {line_no} ({e})") from None
+                    raise BadInput(path, line_no + 1, f"truncated or corrupt zstd stream: after line {line_no} ({e})") from None
                 chunk = b""
                 if dobj.eof:  # a frame ended; concatenated frames may follow
                     chunk = dobj.unused_data
@@ -122,7 +122,7 @@ def iter_binary_lines(path: str | os.PathLike) -> Iterator[tuple[int, bytes]]:
                     line_no += 1
                     yield line_no, data + b"\n"
     if frame_open:
-        raise BadInput(path, line_no + 1, f"truncated zstd stream: the file ends inside a frame after line {line_no}")
+        raise BadInput(path, line_no + 1, f"truncated or corrupt zstd stream: the file ends inside a frame after line {line_no}")
     if pending:
         yield line_no + 1, pending
 
@@ -131,7 +131,7 @@ def _decode_line(path: Path, line_no: int, data: bytes) -> str:
     try:
         return data.decode("utf-8").rstrip("\r\n")
     except UnicodeDecodeError as e:
-        raise BadInput(path, line_no, f"not valid UTF-8 (byte {e.start} of the line)") from None
+        raise BadInput(path, line_no, f"not valid UTF-8: byte {e.start} of the line") from None
 
 
 def iter_text_lines(path: str | os.PathLike) -> Iterator[tuple[int, str]]:
@@ -180,49 +180,62 @@ def iter_csv_rows(
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """Yield ``(line_number, row)`` for each record of a UTF-8 CSV file with a header.
 
-    The line number is where the record starts (a quoted field may span lines).
+    The line number is where the record starts (a quoted field may span lines). Bytes are decoded
+    line by line, so a bad byte is reported at its own line.
 
-    Raises:
-        BadInput: when the header lacks a required column (line 1). Rows with a missing value or
-            bytes that are not UTF-8 go to ``rejects``.
+    Problems go to ``rejects``: a header without a required column (line 1; nothing is read), a
+    row with the wrong number of fields or an empty required value (that row), bytes that are not
+    UTF-8 or an unterminated quote (that line; the rest of the file cannot be parsed reliably).
     """
     path = Path(path)
     required = list(required)
     csv.field_size_limit(1 << 30)  # oversize posts are reported by the build, not crashed on here
     with open(path, "rb") as fb:
-        text = io.TextIOWrapper(fb, encoding="utf-8", errors="strict", newline="")
-        reader = csv.reader(text)
+        reader = csv.reader(_decoded_lines(path, fb), strict=True)
         try:
-            header = next(reader)
-        except StopIteration:
-            raise BadInput(path, 1, "empty CSV file: no header") from None
-        except UnicodeDecodeError:
-            raise BadInput(path, 1, "header is not valid UTF-8") from None
+            header = next(reader, None)
+        except (BadInput, csv.Error) as e:
+            rejects.handle(_csv_problem(path, 1, e), source=source)
+            return
+        if header is None:
+            rejects.handle(BadInput(path, 1, "empty file: no CSV header"), source=source)
+            return
         missing = [c for c in required if c not in header]
         if missing:
-            raise BadInput(path, 1, f"missing column(s) {', '.join(missing)} (header has {', '.join(header)})")
+            rejects.handle(BadInput(path, 1, f"missing column(s): {', '.join(missing)} (the header has {', '.join(header)})"), source=source)
+            return
         start = reader.line_num + 1
         while True:
             try:
-                values = next(reader)
-            except StopIteration:
-                break
-            except UnicodeDecodeError as e:
-                # A CSV stream cannot resume after a decoding error at an unknown position.
-                rejects.handle(BadInput(path, start, f"not valid UTF-8 ({e.reason}); the rest of the file is unreadable"), source=source)
+                values = next(reader, None)
+            except (BadInput, csv.Error) as e:
+                rejects.handle(_csv_problem(path, start, e), source=source)
                 return
+            if values is None:
+                break
             line_no, start = start, reader.line_num + 1
             if not values or values == [""]:
                 continue
             if len(values) != len(header):
-                rejects.handle(BadInput(path, line_no, f"expected {len(header)} fields, found {len(values)}"), source=source)
+                rejects.handle(BadInput(path, line_no, f"wrong number of fields: expected {len(header)}, found {len(values)}"), source=source)
                 continue
             row = dict(zip(header, values))
-            empty = [c for c in required if row[c] is None]
+            empty = [c for c in required if not row[c].strip()]
             if empty:
-                rejects.handle(BadInput(path, line_no, f"missing value for {', '.join(empty)}"), source=source)
+                rejects.handle(BadInput(path, line_no, f"missing value: {', '.join(empty)}"), source=source)
                 continue
             yield line_no, row
+
+
+def _decoded_lines(path: Path, lines) -> Iterator[str]:
+    for line_no, data in enumerate(lines, start=1):
+        yield _decode_line(path, line_no, data) + "\n"
+
+
+def _csv_problem(path: Path, line: int, error: Exception) -> BadInput:
+    if isinstance(error, BadInput):
+        return BadInput(path, error.line, f"{error.reason}; the rest of the file is not read")
+    return BadInput(path, line, f"unparseable CSV: {error}; the rest of the file is not read")
 
 
 @contextlib.contextmanager

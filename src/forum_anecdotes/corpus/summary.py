@@ -48,7 +48,7 @@ def report_split_table(report: dict) -> pd.DataFrame:
 
 
 def placeholder_table(report: dict) -> pd.DataFrame:
-    """Replacements by placeholder type (columns) and source (rows), from a build report."""
+    """Replacements by placeholder type (columns) and source (rows) in the published posts, from a build report."""
     table = pd.DataFrame.from_dict(report["placeholders"], orient="index").fillna(0).astype(int)
     if table.empty:
         return table
@@ -59,7 +59,7 @@ def placeholder_table(report: dict) -> pd.DataFrame:
 
 def print_table(title: str, frame: pd.DataFrame, console: Console | None = None) -> None:
     """Print a DataFrame as a rich table."""
-    console = console or Console()
+    console = console or Console(width=160)
     table = Table(title=title)
     table.add_column(frame.index.name or "")
     for column in frame.columns:
@@ -71,7 +71,7 @@ def print_table(title: str, frame: pd.DataFrame, console: Console | None = None)
 
 def print_build_summary(report: dict, console: Console | None = None) -> None:
     """The build's closing summary: posts and threads by source and split; placeholders by type; rejects."""
-    console = console or Console()
+    console = console or Console(width=160)
     print_table("Posts and threads by source and split", report_split_table(report), console)
     print_table("Placeholders by type and source", placeholder_table(report), console)
     rejected = {s: sum(v["rejected"].values()) for s, v in report["sources"].items()}

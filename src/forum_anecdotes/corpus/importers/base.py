@@ -40,6 +40,18 @@ def parse_timestamp(value) -> dt.datetime | None:
     """
     if value is None or value == "":
         return None
+    if isinstance(value, bool):
+        raise ValueError("not a timestamp")
+    try:
+        return _parse_timestamp(value)
+    except (OverflowError, OSError):
+        raise ValueError("timestamp out of range") from None
+    except ValueError:
+        # the standard library's message quotes the raw value, which must not reach a rejects file
+        raise ValueError("not a timestamp or ISO date") from None
+
+
+def _parse_timestamp(value) -> dt.datetime:
     if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().lstrip("-").replace(".", "", 1).isdigit()):
         return dt.datetime.fromtimestamp(float(value), tz=dt.timezone.utc)
     if isinstance(value, dt.datetime):

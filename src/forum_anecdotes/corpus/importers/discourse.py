@@ -55,14 +55,15 @@ class _CookedToText(HTMLParser):
             if tag == self._skipped[0]:
                 self._skipped = (tag, self._skipped[1] + 1)
             return
-        classes = set((dict(attrs).get("class") or "").split())
+        attributes = dict(attrs)
+        classes = set((attributes.get("class") or "").split())
         if tag in self.SKIPPED_TAGS or (tag == "div" and classes & self.SKIPPED_CLASSES):
             self._skipped = (tag, 1)
             return
         if tag == "br":
             self._end_line(keep_empty=True)
         elif tag == "img" and "emoji" in classes:
-            self.handle_data(dict(attrs).get("alt") or "")  # keep ":smile:", drop other images
+            self.handle_data(attributes.get("alt") or "")  # keep ":smile:", drop other images
         elif tag in self.BLOCKS:
             self._end_line()
             if tag == "blockquote":
@@ -104,7 +105,9 @@ class _CookedToText(HTMLParser):
         self._add(data)
 
     def _add(self, text: str) -> None:
-        if text and not self._pieces:
+        if not text:
+            return
+        if not self._pieces:
             self._prefix = "> " * self._quote_depth
         self._pieces.append(text)
 
@@ -112,8 +115,10 @@ class _CookedToText(HTMLParser):
         line = "".join(self._pieces)
         if not self._pre_depth:
             line = re.sub(r" {2,}", " ", line).strip()
-        if line or keep_empty:
-            self.lines.append((self._prefix + line).rstrip() if line else self._prefix.rstrip())
+        if line:
+            self.lines.append((self._prefix + line).rstrip())
+        elif keep_empty:
+            self.lines.append(("> " * self._quote_depth).rstrip())
         self._pieces = []
 
     def text(self) -> str:
@@ -192,7 +197,7 @@ def topic_names(topic: Mapping[str, Any], posts: list[Any]) -> tuple[str, ...]:
 def _post_fields(post: Any, *, topic_id: str, origin: Origin, where: str) -> dict[str, Any]:
     """The checked fields of one post of ``post_stream.posts``; raises BadInput naming what is wrong."""
     if not isinstance(post, dict):
-        raise BadInput(origin.file, origin.line, f"not a JSON object ({where})")
+        raise BadInput(origin.file, origin.line, f"malformed post: not a JSON object ({where})")
     fields = FieldReader(post)
     post_id = fields.identifier("id")
     post_number = fields.integer("post_number")
@@ -204,7 +209,7 @@ def _post_fields(post: Any, *, topic_id: str, origin: Origin, where: str) -> dic
     post_topic_id = fields.identifier("topic_id", required=False)
     fields.raise_if_bad(origin, where=where)
     if post_topic_id not in (None, topic_id):
-        raise BadInput(origin.file, origin.line, f"topic_id differs from the topic's id ({where})")
+        raise BadInput(origin.file, origin.line, f"malformed post: topic_id differs from the topic's id ({where})")
     return {
         "native_id": post_id,
         "post_number": post_number,
@@ -232,16 +237,16 @@ def topic_posts(
     Returns:
         An iterator of posts; the first post has the topic title and no parent.
     """
+    origin = Origin(file=str(file))  # the json module gives no line per post
     try:
         topic, posts = read_topic(file)
         topic_fields = FieldReader(topic)
         topic_id = topic_fields.identifier("id")
         title = topic_fields.string("title")
-        topic_fields.raise_if_bad(Origin(str(file)), where="topic")
+        topic_fields.raise_if_bad(origin, where="topic")
     except BadInput as e:
         rejects.handle(e, source=source)
         return
-    origin = Origin(file=str(file))  # json gives no line per post
     checked = []
     for k, post in enumerate(posts, start=1):
         try:
@@ -261,7 +266,8 @@ def topic_posts(
             # a reply to a post not in the file (deleted, rejected, or beyond the exported page) is
             # kept as a reply to the topic; only earlier posts count, so reply links cannot loop
             target = post["reply_to"]
-            parent = (id_by_number.get(target) if target is not None and target < post["post_number"] else None) or first["native_id"]
+            replies_to_earlier = target is not None and target < post["post_number"]
+            parent = (id_by_number.get(target) if replies_to_earlier else None) or first["native_id"]
         yield RawPost(
             source=source,
             native_id=post["native_id"],

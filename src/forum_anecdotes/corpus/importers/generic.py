@@ -12,8 +12,9 @@ A source in the catalogue names its columns in ``options["columns"]``, mapping f
 An empty optional value (CSV has no null) means the value is absent: an empty ``parent_id`` is a
 thread's first post, an empty ``thread_id`` a one-post thread.
 
-The shared helpers (:func:`input_files`, :class:`FieldReader`) are used by the Pushshift and
-Discourse importers too, so that every format reports bad records with the same wording.
+The helpers of the first section (:func:`input_files`, :class:`FieldReader`,
+:func:`posts_from_records`, ...) serve the Pushshift and Discourse importers too, so that every
+format finds its files, orders its posts and words its rejects the same way.
 """
 from __future__ import annotations
 
@@ -32,12 +33,13 @@ from forum_anecdotes.corpus.io import (
     Rejects,
     iter_csv_rows,
     iter_json_lines,
-    iter_text_lines,
 )
 from forum_anecdotes.schema import Origin, RawPost
 
 #: The RawPost fields a column mapping may name, and those it must name.
-MAPPABLE_FIELDS: tuple[str, ...] = ("id", "text", "thread_id", "parent_id", "author", "created", "title", "community")
+MAPPABLE_FIELDS: tuple[str, ...] = (
+    "id", "text", "thread_id", "parent_id", "author", "created", "title", "community",
+)
 REQUIRED_FIELDS: tuple[str, ...] = ("id", "text")
 
 JSONL_SUFFIXES: tuple[str, ...] = (".jsonl", ".ndjson", ".json", ".zst")
@@ -257,7 +259,9 @@ def column_mapping(source: str, options: Mapping[str, Any] | None) -> dict[str, 
     """
     columns = (options or {}).get("columns")
     if not isinstance(columns, Mapping):
-        raise ValueError(f"source {source!r}: options.columns must map {' and '.join(REQUIRED_FIELDS)} to input columns")
+        raise ValueError(
+            f"source {source!r}: options.columns must map {' and '.join(REQUIRED_FIELDS)} to input columns"
+        )
     missing = [f for f in REQUIRED_FIELDS if f not in columns]
     if missing:
         raise ValueError(f"source {source!r}: options.columns lacks {', '.join(missing)}")
@@ -328,8 +332,6 @@ def raw_post_from_record(
     )
 
 
-
-
 # --------------------------------------------------------------------------- JSONL
 
 
@@ -353,10 +355,10 @@ def import_jsonl(
     """
     columns = column_mapping(source, options)
     files = input_files(path, JSONL_SUFFIXES, source=source)
-    make_post = functools.partial(raw_post_from_record, columns=columns, source=source, community=default_community(source, options))
+    make_post = functools.partial(
+        raw_post_from_record, columns=columns, source=source, community=default_community(source, options)
+    )
     return json_line_posts(files, make_post, source=source, rejects=rejects)
-
-
 
 
 # --------------------------------------------------------------------------- CSV
@@ -384,7 +386,9 @@ def import_csv(
     columns = column_mapping(source, options)
     files = input_files(path, CSV_SUFFIXES, source=source)
     read_rows = functools.partial(_mapped_csv_rows, columns=columns, rejects=rejects, source=source)
-    make_post = functools.partial(raw_post_from_record, columns=columns, source=source, community=default_community(source, options))
+    make_post = functools.partial(
+        raw_post_from_record, columns=columns, source=source, community=default_community(source, options)
+    )
     return posts_from_records(files, read_rows, make_post, source=source, rejects=rejects)
 
 
@@ -393,62 +397,16 @@ def _mapped_csv_rows(
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """The rows of one CSV file whose header has every mapped column (else the file goes to ``rejects``)."""
     optional = [c for f, c in columns.items() if f not in REQUIRED_FIELDS]
-    rows = _csv_rows(file, required=[columns[f] for f in REQUIRED_FIELDS], rejects=rejects, source=source)
+    rows = iter_csv_rows(file, required=[columns[f] for f in REQUIRED_FIELDS], rejects=rejects, source=source)
+    header_checked = False
     for line_no, row in rows:
-        # iter_csv_rows checks the header for the required columns only; a mapped optional column
-        # that it lacks would read as empty in every row, silently (all rows share the header's keys)
-        absent = [c for c in optional if c not in row]
-        if absent:
-            rejects.handle(BadInput(file, 1, f"missing column(s) {', '.join(absent)}"), source=source)
-            return
-        optional = []
+        if not header_checked:
+            # iter_csv_rows checks the header for the required columns only; a mapped optional
+            # column that it lacks would read as empty in every row, silently. Every row has the
+            # header's keys, so the first row tells.
+            absent = [c for c in optional if c not in row]
+            if absent:
+                rejects.handle(BadInput(file, 1, f"missing column(s): {', '.join(absent)}"), source=source)
+                return
+            header_checked = True
         yield line_no, row
-
-
-def _csv_rows(file: Path, *, required: list[str], rejects: Rejects, source: str) -> Iterator[tuple[int, dict[str, str]]]:
-    """:func:`~forum_anecdotes.corpus.io.iter_csv_rows`, with every problem passed to ``rejects``.
-
-    iter_csv_rows raises header problems instead of passing them on; here they go to ``rejects``
-    like all others, so that ``skip_bad`` skips the file. Its UTF-8 errors are moved to the line of
-    the bad byte (see :class:`_ExactUtf8Line`).
-    """
-    file_rejects = _ExactUtf8Line(rejects, file)
-    try:
-        yield from iter_csv_rows(file, required=required, rejects=file_rejects, source=source)
-    except BadInput as e:
-        if file_rejects.raised:  # already passed to rejects, which raised it: pass it on as is
-            raise
-        file_rejects.handle(e, source=source)
-
-
-class _ExactUtf8Line:
-    """A :class:`Rejects` in front of another that reports a CSV file's UTF-8 error at the line of the bad byte.
-
-    Workaround: iter_csv_rows decodes through a TextIOWrapper, which decodes 8 KiB at a time, so
-    the decoding error comes at the first record of the chunk holding the bad byte (for a small
-    file: "header is not valid UTF-8" at line 1). On such an error the file is scanned once more,
-    line by line, for the exact line. Remove this class when iter_csv_rows decodes line by line.
-    """
-
-    def __init__(self, rejects: Rejects, file: Path):
-        self._rejects = rejects
-        self._file = file
-        self.raised = False
-
-    def handle(self, error: BadInput, *, source: str = "") -> None:
-        if "UTF-8" in error.reason:
-            error = self._at_bad_byte(error)
-        try:
-            self._rejects.handle(error, source=source)
-        except BadInput:
-            self.raised = True
-            raise
-
-    def _at_bad_byte(self, error: BadInput) -> BadInput:
-        try:
-            for _ in iter_text_lines(self._file):
-                pass
-        except BadInput as exact:
-            unread_from = error.line or 1
-            return BadInput(self._file, exact.line, f"{exact.reason}; nothing from line {unread_from} on was imported")
-        return error  # no bad byte found line by line: keep the reader's own report

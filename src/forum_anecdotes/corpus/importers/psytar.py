@@ -71,6 +71,7 @@ def import_psytar(path: Path, *, source: str, rejects: Rejects, options: Mapping
                 author=None, created=created, title=None, text="\n\n".join(p for p in parts if p),
                 community="askapatient.com", origin=Origin(f"{path}[Sample]", line), order=0,
                 age=_age(row["age"]), labels=labels,
+                subject_drugs=(post_id.split(".", 1)[0],),  # "lexapro.1" is a review of Lexapro
             )
     finally:
         workbook.close()

@@ -31,7 +31,9 @@ def is_comment(record: Mapping[str, Any]) -> bool:
     return "link_id" in record or "body" in record
 
 
-def raw_post_from_pushshift(record: Mapping[str, Any], *, source: str, community: str, origin: Origin, order: int) -> RawPost:
+def raw_post_from_pushshift(
+    record: Mapping[str, Any], *, source: str, community: str, origin: Origin, order: int
+) -> RawPost:
     """Turn one Pushshift submission or comment into a RawPost.
 
     Args:

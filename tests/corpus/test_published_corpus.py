@@ -1,0 +1,124 @@
+"""Checks of the corpus as published in corpus/: what researchers load."""
+import collections
+import json
+import os
+import re
+
+import datasets
+import pandas as pd
+import pytest
+
+from forum_anecdotes import paths
+from forum_anecdotes.corpus.card import render_card
+from forum_anecdotes.corpus.sources import BUILTIN_SOURCES
+from forum_anecdotes.schema import LABEL_NAMES, POST_FIELDS, SPLITS, LabelOrigin, Selection
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    cwd = os.getcwd()
+    os.chdir(paths.REPO_ROOT)  # the documented one-liner runs from the repository root
+    try:
+        return datasets.load_dataset("corpus")
+    finally:
+        os.chdir(cwd)
+
+
+@pytest.fixture(scope="module")
+def frame(corpus):
+    return pd.concat([corpus[s].to_pandas().assign(split=s) for s in SPLITS], ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def report():
+    return json.loads(paths.BUILD_REPORT.read_text(encoding="utf-8"))
+
+
+def test_three_splits_with_the_schema(corpus):
+    assert set(corpus) == set(SPLITS)
+    for split in SPLITS:
+        assert corpus[split].num_rows > 0
+        assert tuple(corpus[split].column_names) == POST_FIELDS
+
+
+def test_pandas_reads_the_same_files(corpus):
+    for split in SPLITS:
+        frame = pd.read_json(paths.CORPUS_DATA_DIR / f"{split}.jsonl", lines=True)
+        assert len(frame) == corpus[split].num_rows
+        assert frame["post_id"].tolist() == corpus[split]["post_id"]
+
+
+def test_seed_forum_thread_keeps_its_posts_and_reply_structure(frame):
+    forum = frame[frame["community"] == "drugs-forum.com"]
+    assert forum["thread_id"].nunique() == 1
+    assert len(forum) >= 6
+    replies = forum[forum["parent_id"].notna()]
+    assert len(replies) >= 5
+    assert set(replies["parent_id"]) <= set(forum["post_id"])
+    assert sorted(forum["position"]) == list(range(len(forum)))
+    # nested replies: some posts answer a reply, not the thread's first post
+    root = forum.loc[forum["position"] == 0, "post_id"].item()
+    assert (replies["parent_id"] != root).any()
+
+
+def test_rmhd_and_opiates_posts_are_there(frame):
+    counts = frame["source"].value_counts()
+    assert counts.get("rmhd", 0) > 500 and counts.get("opiates", 0) > 500
+
+
+def test_ids_unique_threads_within_one_split_parents_in_thread(frame):
+    assert frame["post_id"].is_unique
+    assert (frame.groupby("thread_id")["split"].nunique() == 1).all()
+    by_id = frame.set_index("post_id")
+    with_parent = frame[frame["parent_id"].notna()]
+    assert (by_id.loc[with_parent["parent_id"], "thread_id"].to_numpy() == with_parent["thread_id"].to_numpy()).all()
+    for _, posts in frame.groupby("thread_id"):
+        assert sorted(posts["position"]) == list(range(len(posts)))
+
+
+def test_psytar_publishes_ids_and_labels_never_text(frame):
+    psytar = frame[frame["source"] == "psytar"]
+    assert len(psytar) > 500
+    assert psytar["text"].isna().all() and psytar["title"].isna().all()
+    assert psytar["post_id"].str.match(r"^psytar-(zoloft|lexapro|cymbalta)\.\d+$").all()
+    assert psytar["drugs"].map(len).gt(0).all()
+
+
+def test_labels_are_contract_labels_with_provenance_and_none_is_fake_gold(frame):
+    labels = [label for labels in frame["labels"] for label in labels]
+    assert labels
+    assert {label["name"] for label in labels} <= set(LABEL_NAMES)
+    assert {label["origin"] for label in labels} <= {o.value for o in LabelOrigin}
+    # this release has no human annotation yet: nothing may claim to be adjudicated gold
+    assert not any(label["origin"] in ("annotator", "adjudicated") for label in labels)
+    assert all(label["by"] for label in labels)
+
+
+def test_anonymised_fields(frame):
+    authors = frame["author"].dropna()
+    assert authors.map(lambda a: a == "[deleted]" or re.fullmatch(r"user_[a-z2-7]{12}", a) is not None).all()
+    assert frame["created"].dropna().str.fullmatch(r"\d{4}-\d{2}").all()
+    text = "\n".join(frame["text"].dropna())
+    assert not re.search(r"[\w.+-]+@[\w-]+\.[\w.]+", text), "an e-mail address survived"
+    assert not re.search(r"https?://", text), "a URL with a path survived"
+
+
+def test_selection_and_drugs_agree(frame):
+    assert set(frame["selection"]) <= {s.value for s in Selection}
+    mentions = frame[frame["selection"] == Selection.SUBSTANCE_MENTION.value]
+    assert (mentions["drugs"].map(len) + mentions["drug_classes"].map(len)).gt(0).all()
+    negatives = frame[frame["selection"] == Selection.NEGATIVE_SAMPLE.value]
+    assert len(negatives) > 0 and negatives["drugs"].map(len).eq(0).all()
+
+
+def test_build_report_matches_the_files(frame, report):
+    counts = frame.groupby(["source", "split"]).size()
+    for source, splits in report["splits"].items():
+        for split, figures in splits.items():
+            assert figures["posts"] == counts.get((source, split), 0)
+
+
+def test_data_card_is_generated_from_this_data(report):
+    card = render_card(report, sources=BUILTIN_SOURCES)
+    assert paths.DATA_CARD.read_text(encoding="utf-8") == card
+    assert (paths.CORPUS_DIR / "README.md").read_text(encoding="utf-8") == card
