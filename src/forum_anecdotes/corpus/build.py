@@ -199,7 +199,7 @@ def build_corpus(
         report["pii_evaluation"] = _pii_evaluation()
         from forum_anecdotes.corpus import card  # here: the card reads the report just made
 
-        (staging / "build_report.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        (staging / "build_report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         (staging / "README.md").write_text(card.render_card(report, sources=sources), encoding="utf-8")
         plot_composition(report, staging / "figures" / "composition.png")
         _swap_into_place(staging, out_dir)
@@ -452,7 +452,10 @@ def _pii_evaluation() -> dict | None:
     if not testset.exists():
         return None
     scores = pii_eval.evaluate(pii_eval.load_testset(testset))
-    return {kind: {"gold": s.tp + s.fn, "recall": round(s.recall, 4), "precision": round(s.precision, 4)} for kind, s in scores.items()}
+    def rounded(value):
+        return None if value is None else round(value, 4)  # None: no gold span, or no replacement, of that kind
+
+    return {kind: {"gold": s.tp + s.fn, "recall": rounded(s.recall), "precision": rounded(s.precision)} for kind, s in scores.items()}
 
 
 def _swap_into_place(staging: Path, out_dir: Path) -> None:

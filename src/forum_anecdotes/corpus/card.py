@@ -127,7 +127,10 @@ def _pii_table(report: dict) -> str:
     scores = report.get("pii_evaluation")
     if not scores:
         return "_The PII test set was not found at build time; run `make pii-eval`._"
-    rows = [{"type": kind, "identifiers": s["gold"], "recall": f"{s['recall']:.3f}", "precision": f"{s['precision']:.3f}",
+    def figure(value):
+        return "-" if value is None else f"{value:.3f}"
+
+    rows = [{"type": kind, "identifiers": s["gold"], "recall": figure(s["recall"]), "precision": figure(s["precision"]),
              "target recall": f"{TARGET_RECALL[kind]:.2f}" if kind in TARGET_RECALL else "-"} for kind, s in scores.items()]
     return _plain_markdown(pd.DataFrame(rows))
 

@@ -24,7 +24,8 @@ ROWS = NUM_PERM // BANDS
 SHINGLE_WORDS = 3
 
 _WORD = re.compile(r"\w+")
-_TEMPLATE = MinHash(num_perm=NUM_PERM, seed=20261121)
+# crc32 instead of the default SHA-1: shingles need spread, not cryptographic strength, and it is 3x faster.
+_MINHASH = MinHash(num_perm=NUM_PERM, seed=20261121, hashfunc=zlib.crc32)
 # One random odd multiplier per row: a band key is a universal hash of its ROWS values.
 _BAND_MULTIPLIERS = (np.random.default_rng(20261121).integers(1, 2**63, size=ROWS, dtype=np.uint64) * 2 + 1).astype(np.uint64)
 
@@ -44,10 +45,9 @@ def fingerprint(text: str) -> tuple[int, np.ndarray] | None:
         return None
     exact = int.from_bytes(hashlib.blake2b(" ".join(words).encode("utf-8"), digest_size=8).digest(), "little")
     shingles = {" ".join(words[i:i + SHINGLE_WORDS]).encode("utf-8") for i in range(len(words) - SHINGLE_WORDS + 1)}
-    # crc32 instead of the default SHA-1: shingles need spread, not cryptographic strength, and it is 3x faster.
-    minhash = MinHash(num_perm=NUM_PERM, hashfunc=zlib.crc32, permutations=_TEMPLATE.permutations, scheme=_TEMPLATE.scheme)
-    minhash.update_batch(list(shingles))
-    rows = minhash.hashvalues.astype(np.uint64).reshape(BANDS, ROWS)
+    _MINHASH.clear()  # one MinHash reused: building one per post costs as much as hashing it
+    _MINHASH.update_batch(list(shingles))
+    rows = _MINHASH.hashvalues.astype(np.uint64).reshape(BANDS, ROWS)
     with np.errstate(over="ignore"):  # wrap-around multiplication is the hash
         bands = (rows * _BAND_MULTIPLIERS).sum(axis=1, dtype=np.uint64)
     return exact, bands
