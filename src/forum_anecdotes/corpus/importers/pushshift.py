@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from forum_anecdotes.corpus.importers.generic import (
+from forum_anecdotes.corpus.importers.base import (
     JSONL_SUFFIXES,
     FieldReader,
     default_community,
