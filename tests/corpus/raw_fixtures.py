@@ -29,6 +29,8 @@ OPIATES_ROWS = [
     ("3", '. ""', "Negative"),
     ("4", "Generic message! *I am a bot, and this action was performed automatically. Please contact the moderators.*", "Positive"),
     ("5", 'Been on suboxone 8mg for a year, it gave me my life back  ""', "Positive"),
+    # a second export appended to the file: its index starts again
+    ("1", 'Switched from oxy to methadone last spring and the clinic has been decent  ""', "Negative"),
 ]
 
 PSYTAR_SAMPLE = [

@@ -103,6 +103,8 @@ def test_selection_duplicates_bots_and_rejects_are_counted(built):
     tmp, result = built
     report = result.report
     assert report["deduplication"]["exact_duplicates_removed"] == 1  # the repeated personal-finance post
+    assert report["deduplication"]["repeated_ids"] == 0  # the r/opiates index restarts: ids include the segment
+    assert report["selection"]["opiates"]["substance_mention"] == 3
     assert report["sources"]["opiates"]["furniture_posts_dropped"] == {"bot_message": 1}
     rejects = [json.loads(line) for line in (tmp / "work" / "rejects.jsonl").read_text().splitlines()]
     assert any(r["source"] == "opiates" for r in rejects) is False or all("reason" in r for r in rejects)

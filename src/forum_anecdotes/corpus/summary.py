@@ -77,5 +77,7 @@ def print_build_summary(report: dict, console: Console | None = None) -> None:
     rejected = {s: sum(v["rejected"].values()) for s, v in report["sources"].items()}
     console.print("Rejected input lines: " + ", ".join(f"{s} {n:,}" for s, n in rejected.items()))
     dedup = report["deduplication"]
+    if dedup["repeated_ids"]:
+        console.print(f"[bold yellow]Repeated post ids (the same post read twice, kept once): {dedup['repeated_ids']:,}[/]")
     console.print(f"Duplicates removed: {dedup['exact_duplicates_removed']:,} exact, {dedup['near_duplicates_removed']:,} near "
                   f"({dedup['duplicates_kept_because_replied_to']:,} kept because replies depend on them)")

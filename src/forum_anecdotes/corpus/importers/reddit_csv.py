@@ -55,14 +55,24 @@ def import_opiates(path: Path, *, source: str, rejects: Rejects, options: Mappin
         rejects: where bad rows go.
         options: unused.
 
+    The file concatenates several exports, each numbering its rows from 1: the ``index`` column
+    restarts, so a row's id is its segment (counted from 0, a new one wherever the index drops)
+    and its index, e.g. ``2-417``.
+
     Returns:
         An iterator of RawPost in file order, with the export's trailing quote artefact removed.
     """
+    segment, previous = 0, -1
     for line, row in iter_csv_rows(path, required=("index", "tweet"), rejects=rejects, source=source):
-        native_id = row["index"].strip()
-        if not native_id:
-            rejects.handle(BadInput(path, line, "missing value for index"), source=source)
+        try:
+            index = int(row["index"])
+        except ValueError:
+            rejects.handle(BadInput(path, line, "index is not a whole number"), source=source)
             continue
+        if index <= previous:
+            segment += 1
+        previous = index
+        native_id = f"{segment}-{index}"
         yield RawPost(
             source=source, native_id=native_id, thread_native_id=native_id, parent_native_id=None,
             author=None, created=None, title=None, text=OPIATES_TRAILING_QUOTES.sub("", row["tweet"]),
