@@ -34,7 +34,7 @@ import numpy as np
 from tqdm import tqdm
 
 from forum_anecdotes import paths
-from forum_anecdotes.corpus import anonymise, dedup, split
+from forum_anecdotes.corpus import anonymise, card, dedup, split
 from forum_anecdotes.corpus.furniture import default_rules
 from forum_anecdotes.corpus.importers import get_importer
 from forum_anecdotes.corpus.io import MAX_POST_BYTES, BadInput, Rejects, atomic_write
@@ -197,8 +197,6 @@ def build_corpus(
     try:
         _write_splits(pass1_files, decisions, staging / "data", report, progress=progress)
         report["pii_evaluation"] = _pii_evaluation()
-        from forum_anecdotes.corpus import card  # here: the card reads the report just made
-
         (staging / "build_report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         (staging / "README.md").write_text(card.render_card(report, sources=sources), encoding="utf-8")
         plot_composition(report, staging / "figures" / "composition.png")

@@ -66,21 +66,7 @@ def _size_category(n: int) -> str:
     return "1M<n<10M"
 
 
-def _markdown(frame: pd.DataFrame, index_name: str) -> str:
-    frame = frame.copy()
-    frame.index.name = index_name
-    return frame.reset_index().to_markdown(index=False) if _has_tabulate() else _plain_markdown(frame.reset_index())
-
-
-def _has_tabulate() -> bool:
-    try:
-        import tabulate  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def _plain_markdown(frame: pd.DataFrame) -> str:
+def _markdown_table(frame: pd.DataFrame) -> str:
     """A GitHub markdown table, without the optional ``tabulate`` dependency."""
     def cell(v):
         return f"{v:,}" if isinstance(v, int) or (hasattr(v, "dtype") and v.dtype.kind == "i") else str(v)
@@ -101,13 +87,13 @@ def _sources_table(report: dict, sources: Sequence[SourceSpec]) -> str:
             "rejected": sum(stats.get("rejected", {}).values()),
             "bot posts dropped": sum(stats.get("furniture_posts_dropped", {}).values()),
         })
-    return _plain_markdown(pd.DataFrame(rows))
+    return _markdown_table(pd.DataFrame(rows))
 
 
 def _selection_table(report: dict) -> str:
     frame = pd.DataFrame.from_dict(report["selection"], orient="index")
     frame.index.name = "source"
-    return _plain_markdown(frame.reset_index())
+    return _markdown_table(frame.reset_index())
 
 
 def _terms_section(sources: Sequence[SourceSpec]) -> str:
@@ -132,7 +118,7 @@ def _pii_table(report: dict) -> str:
 
     rows = [{"type": kind, "identifiers": s["gold"], "recall": figure(s["recall"]), "precision": figure(s["precision"]),
              "target recall": f"{TARGET_RECALL[kind]:.2f}" if kind in TARGET_RECALL else "-"} for kind, s in scores.items()]
-    return _plain_markdown(pd.DataFrame(rows))
+    return _markdown_table(pd.DataFrame(rows))
 
 
 def _label_table(report: dict) -> str:
@@ -141,7 +127,7 @@ def _label_table(report: dict) -> str:
         return "_No labels yet._"
     rows = [{"label": name, "origin": origin, "by": by, "value 1": v.get("1", 0), "value 0": v.get("0", 0)}
             for (name, origin, by), v in ((tuple(k.split("|")), v) for k, v in counts.items())]
-    return _plain_markdown(pd.DataFrame(rows))
+    return _markdown_table(pd.DataFrame(rows))
 
 
 def render_card(report: dict, *, sources: Sequence[SourceSpec]) -> str:
@@ -158,8 +144,8 @@ def render_card(report: dict, *, sources: Sequence[SourceSpec]) -> str:
     body = string.Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
         n_posts=f"{int(totals['posts']):,}",
         n_threads=f"{int(totals['threads']):,}",
-        split_table=_plain_markdown(report_split_table(report).rename_axis("source").reset_index()),
-        placeholder_table=_plain_markdown(placeholder_table(report).rename_axis("source").reset_index()),
+        split_table=_markdown_table(report_split_table(report).rename_axis("source").reset_index()),
+        placeholder_table=_markdown_table(placeholder_table(report).rename_axis("source").reset_index()),
         sources_table=_sources_table(report, sources),
         selection_table=_selection_table(report),
         terms_section=_terms_section(sources),

@@ -8,6 +8,10 @@ from rich.table import Table
 from forum_anecdotes.schema import SPLITS
 
 
+#: Columns of the posts-and-threads table, before the two totals.
+SPLIT_COLUMNS: list[str] = [f"posts_{s}" for s in SPLITS] + [f"threads_{s}" for s in SPLITS]
+
+
 def corpus_summary(dataset_dict) -> pd.DataFrame:
     """Posts and threads by source and split of a loaded corpus.
 
@@ -18,29 +22,28 @@ def corpus_summary(dataset_dict) -> pd.DataFrame:
         A DataFrame indexed by source (plus a "total" row) with ``posts_<split>``,
         ``threads_<split>`` and total columns.
     """
-    frames = []
-    for split_name in SPLITS:
-        frame = dataset_dict[split_name].select_columns(["source", "thread_id"]).to_pandas()
-        frame["split"] = split_name
-        frames.append(frame)
-    data = pd.concat(frames, ignore_index=True)
-    posts = data.pivot_table(index="source", columns="split", values="thread_id", aggfunc="size", fill_value=0)
-    threads = data.pivot_table(index="source", columns="split", values="thread_id", aggfunc="nunique", fill_value=0)
-    table = pd.concat({"posts": posts.reindex(columns=SPLITS, fill_value=0), "threads": threads.reindex(columns=SPLITS, fill_value=0)}, axis=1)
+    data = pd.concat(
+        [dataset_dict[s].select_columns(["source", "thread_id"]).to_pandas().assign(split=s) for s in SPLITS],
+        ignore_index=True,
+    )
+    grouped = data.groupby(["source", "split"])["thread_id"]
+    table = pd.concat({"posts": grouped.size().unstack(), "threads": grouped.nunique().unstack()}, axis=1)
     table.columns = [f"{kind}_{split_name}" for kind, split_name in table.columns]
-    table["posts"] = table[[f"posts_{s}" for s in SPLITS]].sum(axis=1)
-    table["threads"] = table[[f"threads_{s}" for s in SPLITS]].sum(axis=1)
-    table.loc["total"] = table.sum()
-    return table.astype(int)
+    return _with_totals(table)
 
 
 def report_split_table(report: dict) -> pd.DataFrame:
     """The same table as :func:`corpus_summary`, from a build report."""
-    rows = {}
-    for source, splits in report["splits"].items():
-        row = {f"posts_{s}": splits[s]["posts"] for s in SPLITS} | {f"threads_{s}": splits[s]["threads"] for s in SPLITS}
-        rows[source] = row
-    table = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=[f"posts_{s}" for s in SPLITS] + [f"threads_{s}" for s in SPLITS], fill_value=0)
+    rows = {
+        source: {f"{kind}_{s}": splits[s][kind] for kind in ("posts", "threads") for s in SPLITS}
+        for source, splits in report["splits"].items()
+    }
+    return _with_totals(pd.DataFrame.from_dict(rows, orient="index"))
+
+
+def _with_totals(table: pd.DataFrame) -> pd.DataFrame:
+    """Columns in order, posts and threads summed over splits, and a total row."""
+    table = table.reindex(columns=SPLIT_COLUMNS).fillna(0)
     table["posts"] = table[[f"posts_{s}" for s in SPLITS]].sum(axis=1)
     table["threads"] = table[[f"threads_{s}" for s in SPLITS]].sum(axis=1)
     table.loc["total"] = table.sum()
@@ -65,7 +68,7 @@ def print_table(title: str, frame: pd.DataFrame, console: Console | None = None)
     for column in frame.columns:
         table.add_column(str(column), justify="right")
     for index, row in frame.iterrows():
-        table.add_row(str(index), *(f"{v:,}" if isinstance(v, (int,)) or hasattr(v, "item") else str(v) for v in row.tolist()))
+        table.add_row(str(index), *(f"{v:,}" if isinstance(v, int) else str(v) for v in row.tolist()))
     console.print(table)
 
 
