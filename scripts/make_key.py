@@ -4,7 +4,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from forum_anecdotes.corpus.anonymise import create_key_file
+from forum_anecdotes.keys import create_key_file
 from forum_anecdotes.paths import KEY_ENV_VAR, KEY_FILE
 
 

@@ -7,18 +7,15 @@ import time
 import pytest
 
 from forum_anecdotes.corpus.anonymise import (
-    KeyMissing,
     Replacement,
     TextScrubber,
     age_band,
     coarsen_date,
-    create_key_file,
     is_distinctive_community_name,
-    keyed_digest,
-    load_key,
     normalise_handle,
     pseudonymise_author,
 )
+from forum_anecdotes.keys import KeyMissing, create_key_file, keyed_digest, load_key
 from forum_anecdotes.corpus.pii_eval import synthetic_community_names, synthetic_posts
 from forum_anecdotes.schema import DELETED_AUTHOR, PLACEHOLDER_KINDS
 
@@ -56,7 +53,7 @@ def test_missing_key_tells_how_to_create_one(tmp_path, monkeypatch):
 
 def test_the_default_key_file_is_looked_up_when_called(tmp_path, monkeypatch):
     monkeypatch.delenv("FORUM_ANECDOTES_KEY", raising=False)
-    monkeypatch.setattr("forum_anecdotes.corpus.anonymise.KEY_FILE", tmp_path / "none.key")
+    monkeypatch.setattr("forum_anecdotes.keys.KEY_FILE", tmp_path / "none.key")
     with pytest.raises(KeyMissing, match="none.key"):
         load_key()
 

@@ -33,11 +33,11 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from forum_anecdotes import paths
+from forum_anecdotes import keys, paths
 from forum_anecdotes.corpus import anonymise, card, dedup, split
 from forum_anecdotes.corpus.furniture import default_rules
 from forum_anecdotes.corpus.importers import get_importer
-from forum_anecdotes.corpus.io import MAX_POST_BYTES, BadInput, Rejects, atomic_write
+from forum_anecdotes.io import MAX_POST_BYTES, BadInput, Rejects, atomic_write
 from forum_anecdotes.corpus.lexicon import default_lexicon
 from forum_anecdotes.corpus.plots import plot_composition
 from forum_anecdotes.corpus.sources import BUILTIN_SOURCES, SourceSpec, load_manifest
@@ -100,7 +100,7 @@ def make_post_id(source: SourceSpec, native_id: str, *, key: bytes) -> str:
     """
     if source.publish is Publish.IDS_AND_LABELS:
         return f"{source.name}-{native_id}"
-    digest = anonymise.keyed_digest(source.name + "\x00" + native_id, key=key, length=16)
+    digest = keys.keyed_digest(source.name + "\x00" + native_id, key=key, length=16)
     return f"{source.name}-{digest}"
 
 
@@ -161,7 +161,7 @@ def build_corpus(
 
     Args:
         raw_dir: folder the sources' relative paths are read from.
-        key: the pseudonymisation key (see :func:`forum_anecdotes.corpus.anonymise.load_key`).
+        key: the pseudonymisation key (see :func:`forum_anecdotes.keys.load_key`).
         sources: the sources to import, in order (earlier sources win duplicate ties).
         out_dir: the corpus folder to (re)place.
         data_card: where to write the data card as well (None: only ``out_dir/README.md``).
@@ -495,11 +495,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         specs = [s for s in specs if s.name in wanted]
     try:
-        key = anonymise.load_key()
+        key = keys.load_key()
         result = build_corpus(raw_dir=args.raw_dir, key=key, sources=specs, out_dir=args.out_dir,
                               data_card=args.data_card, work_dir=args.work_dir, skip_bad=args.skip_bad,
                               progress=not args.no_progress)
-    except (anonymise.KeyMissing, MissingSources, BadInput) as e:
+    except (keys.KeyMissing, MissingSources, BadInput) as e:
         print(f"error: {e}", file=sys.stderr)
         if isinstance(e, BadInput):
             print("(use --skip-bad to record bad input in the rejects file and go on)", file=sys.stderr)

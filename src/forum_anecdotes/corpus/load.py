@@ -49,7 +49,7 @@ def attach_psytar_text(dataset, workbook: str | os.PathLike):
     """
     from forum_anecdotes.corpus.anonymise import TextScrubber
     from forum_anecdotes.corpus.importers.psytar import import_psytar
-    from forum_anecdotes.corpus.io import Rejects
+    from forum_anecdotes.io import Rejects
 
     source = "psytar"
     scrubber = TextScrubber()

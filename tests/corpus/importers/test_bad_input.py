@@ -15,7 +15,7 @@ import zstandard
 from forum_anecdotes.corpus.importers.discourse import import_discourse
 from forum_anecdotes.corpus.importers.generic import import_csv, import_jsonl
 from forum_anecdotes.corpus.importers.pushshift import import_pushshift
-from forum_anecdotes.corpus.io import BadInput, Rejects
+from forum_anecdotes.io import BadInput, Rejects
 
 #: Put in every bad record (and in the truncated dump): it must never show up in an error.
 MARKER = "hidden_wren_41"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from forum_anecdotes.corpus.importers.discourse import html_to_text, import_discourse
-from forum_anecdotes.corpus.io import BadInput, Rejects
+from forum_anecdotes.io import BadInput, Rejects
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "discourse"
 TOPIC = FIXTURES / "topic_4101.json"  # 5 posts: plain replies, reply_to_post_number, raw markdown

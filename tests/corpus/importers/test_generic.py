@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from forum_anecdotes.corpus.importers.generic import import_csv, import_jsonl
-from forum_anecdotes.corpus.io import MAX_POST_BYTES, BadInput, Rejects
+from forum_anecdotes.io import MAX_POST_BYTES, BadInput, Rejects
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "generic"
 JSONL = FIXTURES / "posts.jsonl"

@@ -10,7 +10,7 @@ import pytest
 import zstandard
 
 from forum_anecdotes.corpus.importers.pushshift import import_pushshift
-from forum_anecdotes.corpus.io import BadInput, Rejects
+from forum_anecdotes.io import BadInput, Rejects
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "pushshift"
 DUMP = FIXTURES / "thread.ndjson"  # 2 submissions, 4 comments, a blank line 5

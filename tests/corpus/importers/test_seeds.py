@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from forum_anecdotes.corpus.importers.seeds import import_seeds
-from forum_anecdotes.corpus.io import Rejects
+from forum_anecdotes.io import Rejects
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "seeds"
 

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from forum_anecdotes.corpus.io import MAX_POST_BYTES, BadInput, Rejects, iter_json_lines
+from forum_anecdotes.io import MAX_POST_BYTES, BadInput, Rejects, iter_json_lines
 from forum_anecdotes.schema import Origin, RawPost
 
 
@@ -157,7 +157,7 @@ class FieldReader:
     def string(self, key: str, *, required: bool = True, default: str | None = None) -> str | None:
         """A text field, kept as is (an empty string stays empty); ``default`` when absent or null.
 
-        Strings longer than :data:`~forum_anecdotes.corpus.io.MAX_POST_BYTES` are a problem (almost
+        Strings longer than :data:`~forum_anecdotes.io.MAX_POST_BYTES` are a problem (almost
         always a parsing accident). Lone surrogates from JSON escapes become U+FFFD.
         """
         value = self.record.get(key)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from forum_anecdotes.corpus.importers.base import FieldReader, input_files
-from forum_anecdotes.corpus.io import BadInput, Rejects, iter_text_lines
+from forum_anecdotes.io import BadInput, Rejects, iter_text_lines
 from forum_anecdotes.schema import Origin, RawPost
 
 DEFAULT_COMMUNITY = "discourse"

@@ -30,7 +30,7 @@ from forum_anecdotes.corpus.importers.base import (
     json_line_posts,
     posts_from_records,
 )
-from forum_anecdotes.corpus.io import BadInput, Rejects, iter_csv_rows
+from forum_anecdotes.io import BadInput, Rejects, iter_csv_rows
 from forum_anecdotes.schema import Origin, RawPost
 
 #: The RawPost fields a column mapping may name, and those it must name.

@@ -20,7 +20,7 @@ from pathlib import Path
 import openpyxl
 
 from forum_anecdotes.corpus.importers.base import parse_timestamp
-from forum_anecdotes.corpus.io import BadInput, Rejects
+from forum_anecdotes.io import BadInput, Rejects
 from forum_anecdotes.schema import LabelOrigin, LabelRecord, Origin, RawPost
 
 #: PsyTAR sentence label -> label of the contract. INF (ineffective), SSI (signs/symptoms of

@@ -19,7 +19,7 @@ from forum_anecdotes.corpus.importers.base import (
     input_files,
     json_line_posts,
 )
-from forum_anecdotes.corpus.io import Rejects
+from forum_anecdotes.io import Rejects
 from forum_anecdotes.schema import Origin, RawPost
 
 SUBMISSION_PREFIX = "t3_"

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from forum_anecdotes.corpus.importers.base import parse_timestamp
-from forum_anecdotes.corpus.io import BadInput, Rejects, iter_csv_rows
+from forum_anecdotes.io import BadInput, Rejects, iter_csv_rows
 from forum_anecdotes.schema import Origin, RawPost
 
 # The r/opiates export ends most texts with a stray pair of quotes left by its CSV writer.

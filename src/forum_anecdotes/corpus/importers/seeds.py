@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from forum_anecdotes.corpus.furniture import default_rules
-from forum_anecdotes.corpus.io import BadInput, Rejects
+from forum_anecdotes.io import BadInput, Rejects
 from forum_anecdotes.schema import Origin, RawPost
 
 # "  2. some_handle" -- a list number and a short poster name alone on a line, indented less than the
