@@ -6,25 +6,28 @@ STAMP := $(VENV)/.installed
 # No test or job of this project may reach a model or dataset hub.
 OFFLINE := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 
-.PHONY: corpus test build pii-eval bench key lock
+.PHONY: corpus test build pii-eval lexicon-eval bench key lock
 
 corpus: $(STAMP)  ## load the published corpus and print its summary table
-	$(OFFLINE) $(BIN)/python scripts/summarise_corpus.py
+	$(OFFLINE) $(BIN)/forum-anecdotes corpus
 
 test: $(STAMP)  ## run the test suite, network blocked
 	$(OFFLINE) $(BIN)/python -m pytest
 
 build: $(STAMP)  ## rebuild corpus/ and DATA_CARD.md from the raw sources (RAW_DIR=... to choose them)
-	$(OFFLINE) $(BIN)/python scripts/build_corpus.py --skip-bad $(if $(RAW_DIR),--raw-dir $(RAW_DIR))
+	$(OFFLINE) $(BIN)/forum-anecdotes build --skip-bad $(if $(RAW_DIR),--raw-dir $(RAW_DIR))
 
-pii-eval: $(STAMP)  ## recall and precision of the anonymiser on the PII test set
-	$(BIN)/python scripts/evaluate_anonymiser.py --check
+pii-eval: $(STAMP)  ## recall and precision of the anonymiser on both PII test sets (exit 1 below target)
+	$(BIN)/forum-anecdotes pii-eval --check
+
+lexicon-eval: $(STAMP)  ## precision and recall of the substance lexicon on the hand-read sample
+	$(BIN)/forum-anecdotes lexicon-eval
 
 bench: $(STAMP)  ## streaming build benchmark on generated Pushshift-format input (POSTS=1000000)
 	$(OFFLINE) $(BIN)/python scripts/benchmark_build.py --posts $(or $(POSTS),1000000)
 
 key: $(STAMP)  ## create the local pseudonymisation key (.local/pseudonym.key) if there is none
-	$(BIN)/python scripts/make_key.py
+	$(BIN)/forum-anecdotes key
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -1,8 +1,8 @@
 #!/usr/bin/env python
-"""Rebuild corpus/ and DATA_CARD.md from the raw sources. See `--help`."""
+"""Rebuild corpus/ and DATA_CARD.md from the raw sources: `forum-anecdotes build`. See `--help`."""
 import sys
 
-from forum_anecdotes.corpus.build import main
+from forum_anecdotes.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(["build", *sys.argv[1:]]))

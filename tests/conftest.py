@@ -1,5 +1,7 @@
 """Test-wide settings: no hub access, ever; a fixed pseudonymisation key for tests."""
 import os
+import sys
+from pathlib import Path
 
 # Set before any test imports datasets or transformers, which read these at import time.
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -7,6 +9,9 @@ os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
 import pytest  # noqa: E402
+
+# raw_fixtures.py (a raw-data folder written for the tests) is shared by tests of several stages.
+sys.path.insert(0, str(Path(__file__).resolve().parent / "corpus"))
 
 TEST_KEY = b"forum-anecdotes-test-key-0123456789"
 

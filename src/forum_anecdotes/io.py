@@ -11,10 +11,12 @@ from __future__ import annotations
 import collections
 import contextlib
 import csv
+import gzip
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +58,20 @@ class Rejects:
         self.path = Path(path) if path is not None else None
         self.records: list[dict[str, Any]] = []
         self.counts: collections.Counter[tuple[str, str]] = collections.Counter()
+        #: records passed over on purpose, not errors (e.g. a thread that a second file repeats),
+        #: by (source, reason): counted so that nothing is lost without a trace
+        self.skipped: collections.Counter[tuple[str, str]] = collections.Counter()
+
+    def skip(self, reason: str, *, source: str = "", count: int = 1) -> None:
+        """Count records passed over on purpose (never an error, whatever ``skip_bad`` says).
+
+        Args:
+            reason: why, e.g. "repeated thread".
+            source: the source being imported.
+            count: how many records.
+        """
+        if count:
+            self.skipped[(source, reason)] += count
 
     def handle(self, error: BadInput, *, source: str = "") -> None:
         """Raise ``error``, or record it when skipping bad input.
@@ -85,19 +101,32 @@ def _reason_kind(reason: str) -> str:
 
 
 def iter_binary_lines(path: str | os.PathLike) -> Iterator[tuple[int, bytes]]:
-    """Yield ``(line_number, raw_line_bytes)`` for a file, plain or zstd-compressed (``.zst``).
+    """Yield ``(line_number, raw_line_bytes)`` for a file, plain, zstd (``.zst``) or gzip (``.gz``).
 
-    Compressed files are decompressed in one streaming pass (several concatenated frames allowed).
+    Compressed files are decompressed in one streaming pass (several concatenated frames or
+    members allowed): memory stays flat whatever the size of the file.
 
     Raises:
-        BadInput: for a truncated or corrupt ``.zst`` stream, naming the line after the last
-            complete one.
+        BadInput: for a truncated or corrupt ``.zst`` or ``.gz`` stream, naming the line after the
+            last complete one; the reason says after which line the file broke off and that the
+            rest of the file is lost. The lines before it have been yielded.
     """
     path = Path(path)
-    if path.suffix != ".zst":
+    if path.suffix == ".zst":
+        yield from _zstd_lines(path)
+    elif path.suffix == ".gz":
+        yield from _gzip_lines(path)
+    else:
         with open(path, "rb") as f:
             yield from enumerate(f, start=1)
-        return
+
+
+def _stream_broken(path: Path, kind: str, line_no: int, detail: str) -> BadInput:
+    """The error for a compressed stream that breaks off after ``line_no`` complete lines."""
+    return BadInput(path, line_no + 1, f"truncated or corrupt {kind} stream: after line {line_no}, the rest of the file is lost ({detail})")
+
+
+def _zstd_lines(path: Path) -> Iterator[tuple[int, bytes]]:
     line_no = 0
     pending = b""
     # max_window_size: Pushshift dumps are compressed with --long=31
@@ -110,7 +139,7 @@ def iter_binary_lines(path: str | os.PathLike) -> Iterator[tuple[int, bytes]]:
                 try:
                     out = dobj.decompress(chunk)
                 except zstandard.ZstdError as e:
-                    raise BadInput(path, line_no + 1, f"truncated or corrupt zstd stream: after line {line_no} ({e})") from None
+                    raise _stream_broken(path, "zstd", line_no, str(e)) from None
                 chunk = b""
                 if dobj.eof:  # a frame ended; concatenated frames may follow
                     chunk = dobj.unused_data
@@ -121,9 +150,25 @@ def iter_binary_lines(path: str | os.PathLike) -> Iterator[tuple[int, bytes]]:
                     line_no += 1
                     yield line_no, data + b"\n"
     if frame_open:
-        raise BadInput(path, line_no + 1, f"truncated or corrupt zstd stream: the file ends inside a frame after line {line_no}")
+        raise _stream_broken(path, "zstd", line_no, "the file ends inside a frame")
     if pending:
         yield line_no + 1, pending
+
+
+def _gzip_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    line_no = 0
+    with gzip.open(path, "rb") as f:  # a missing file raises here, as for plain files
+        while True:
+            try:
+                data = f.readline()
+            except EOFError:  # the stream stops before its end marker
+                raise _stream_broken(path, "gzip", line_no, "the file ends inside the stream") from None
+            except (OSError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
+                raise _stream_broken(path, "gzip", line_no, str(e)) from None
+            if not data:
+                return
+            line_no += 1
+            yield line_no, data
 
 
 def _decode_line(path: Path, line_no: int, data: bytes) -> str:
@@ -134,10 +179,10 @@ def _decode_line(path: Path, line_no: int, data: bytes) -> str:
 
 
 def iter_text_lines(path: str | os.PathLike) -> Iterator[tuple[int, str]]:
-    """Yield ``(line_number, line)`` for a text file, plain or ``.zst``, without the newline.
+    """Yield ``(line_number, line)`` for a text file, plain, ``.zst`` or ``.gz``, without the newline.
 
     Raises:
-        BadInput: for a line that is not UTF-8 (the line is named) or a truncated ``.zst`` file.
+        BadInput: for a line that is not UTF-8 (the line is named) or a truncated compressed file.
     """
     path = Path(path)
     for line_no, data in iter_binary_lines(path):
@@ -145,11 +190,11 @@ def iter_text_lines(path: str | os.PathLike) -> Iterator[tuple[int, str]]:
 
 
 def iter_json_lines(path: str | os.PathLike, *, rejects: Rejects, source: str = "") -> Iterator[tuple[int, dict]]:
-    """Yield ``(line_number, object)`` for each JSON object line of an NDJSON/JSONL file (plain or ``.zst``).
+    """Yield ``(line_number, object)`` for each JSON object line of an NDJSON/JSONL file (plain, ``.zst`` or ``.gz``).
 
     Blank lines are skipped. A line that is not UTF-8 or not a JSON object goes to ``rejects``
-    and reading goes on with the next line. A truncated ``.zst`` file goes to ``rejects`` and ends
-    the file.
+    and reading goes on with the next line. A truncated compressed file goes to ``rejects`` (one
+    reject, naming the line where it broke off) and ends the file.
     """
     path = Path(path)
     try:
@@ -175,66 +220,119 @@ def iter_json_lines(path: str | os.PathLike, *, rejects: Rejects, source: str = 
 
 
 def iter_csv_rows(
-    path: str | os.PathLike, *, required: Iterable[str], rejects: Rejects, source: str = ""
+    path: str | os.PathLike,
+    *,
+    required: Iterable[str],
+    rejects: Rejects,
+    source: str = "",
+    fieldnames: Sequence[str] | None = None,
 ) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield ``(line_number, row)`` for each record of a UTF-8 CSV file with a header.
+    """Yield ``(line_number, row)`` for each record of a UTF-8 CSV file, plain, ``.zst`` or ``.gz``.
 
-    The line number is where the record starts (a quoted field may span lines). Bytes are decoded
-    line by line, so a bad byte is reported at its own line.
+    The file has a header line, or none when ``fieldnames`` names its columns. The line number is
+    where the record starts (a quoted field may span lines). Compressed files are read as a stream.
 
-    Problems go to ``rejects``: a header without a required column (line 1; nothing is read), a
-    row with the wrong number of fields or an empty required value (that row), bytes that are not
-    UTF-8 or an unterminated quote (that line; the rest of the file cannot be parsed reliably).
+    Problems go to ``rejects`` and reading goes on with the next record, except where noted:
+
+    * a header without a required column (line 1; nothing is read), or an empty file with a header
+      expected (a headerless empty file just has no records);
+    * a row with the wrong number of fields or an empty required value (that row);
+    * bytes that are not UTF-8 (that record, at the line of the bad byte);
+    * an unterminated quote or other CSV syntax error (that record; the rest of the file cannot be
+      parsed reliably and is not read), or a truncated compressed file (the rest is lost).
+
+    Args:
+        path: the file.
+        required: columns that must exist and be non-empty in every row.
+        rejects: where problems go.
+        source: the source name, for the rejects.
+        fieldnames: the column names of a headerless file, in order; None when the first line is
+            the header.
     """
     path = Path(path)
     required = list(required)
     csv.field_size_limit(1 << 30)  # oversize posts are reported by the build, not crashed on here
-    with open(path, "rb") as fb:
-        reader = csv.reader(_decoded_lines(path, fb), strict=True)
+    # Lines are decoded one by one with surrogateescape, so a bad byte neither stops csv.reader nor
+    # shifts the parse; the lines that had one are noted and their record is rejected.
+    bad_bytes: list[tuple[int, int]] = []
+    with contextlib.closing(_decoded_lines(path, bad_bytes)) as lines:
+        yield from _csv_records(path, csv.reader(lines, strict=True), bad_bytes, required=required,
+                                fieldnames=fieldnames, rejects=rejects, source=source)
+
+
+def _csv_records(path: Path, reader, bad_bytes: list[tuple[int, int]], *, required: list[str],
+                 fieldnames: Sequence[str] | None, rejects: Rejects, source: str) -> Iterator[tuple[int, dict[str, str]]]:
+    def next_record(start: int) -> list[str] | None:
+        """The next record, or None at the end; raises BadInput when the rest of the file cannot be read."""
         try:
-            header = next(reader, None)
-        except (BadInput, csv.Error) as e:
-            rejects.handle(_csv_problem(path, 1, e), source=source)
+            return next(reader, None)
+        except csv.Error as e:
+            raise BadInput(path, start, f"unparseable CSV: {e}; the rest of the file is not read") from None
+
+    def bad_byte_problem(start: int) -> BadInput | None:
+        """The reject for the record that starts at ``start``, if a line of it was not UTF-8."""
+        if not bad_bytes:
+            return None
+        line, byte = bad_bytes[0]
+        bad_bytes.clear()
+        where = "" if line == start else f" (in the record that starts at line {start})"
+        return BadInput(path, line, f"not valid UTF-8: byte {byte} of the line{where}")
+
+    if fieldnames is None:
+        try:
+            header = next_record(1)
+        except BadInput as e:
+            rejects.handle(e, source=source)
+            return
+        problem = bad_byte_problem(1)
+        if problem is not None:
+            rejects.handle(BadInput(path, 1, f"{problem.reason} (the header); the rest of the file is not read"), source=source)
             return
         if header is None:
             rejects.handle(BadInput(path, 1, "empty file: no CSV header"), source=source)
             return
-        missing = [c for c in required if c not in header]
-        if missing:
-            rejects.handle(BadInput(path, 1, f"missing column(s): {', '.join(missing)} (the header has {', '.join(header)})"), source=source)
+    else:
+        header = list(fieldnames)
+    missing = [c for c in required if c not in header]
+    if missing:
+        rejects.handle(BadInput(path, 1, f"missing column(s): {', '.join(missing)} (the header has {', '.join(header)})"), source=source)
+        return
+    start = reader.line_num + 1
+    while True:
+        try:
+            values = next_record(start)
+        except BadInput as e:
+            rejects.handle(e, source=source)
             return
-        start = reader.line_num + 1
-        while True:
-            try:
-                values = next(reader, None)
-            except (BadInput, csv.Error) as e:
-                rejects.handle(_csv_problem(path, start, e), source=source)
-                return
-            if values is None:
-                break
-            line_no, start = start, reader.line_num + 1
-            if not values or values == [""]:
-                continue
-            if len(values) != len(header):
-                rejects.handle(BadInput(path, line_no, f"wrong number of fields: expected {len(header)}, found {len(values)}"), source=source)
-                continue
-            row = dict(zip(header, values))
-            empty = [c for c in required if not row[c].strip()]
-            if empty:
-                rejects.handle(BadInput(path, line_no, f"missing value: {', '.join(empty)}"), source=source)
-                continue
-            yield line_no, row
+        if values is None:
+            return
+        line_no, start = start, reader.line_num + 1
+        problem = bad_byte_problem(line_no)
+        if problem is not None:
+            rejects.handle(problem, source=source)
+            continue
+        if not values or values == [""]:
+            continue
+        if len(values) != len(header):
+            rejects.handle(BadInput(path, line_no, f"wrong number of fields: expected {len(header)}, found {len(values)}"), source=source)
+            continue
+        row = dict(zip(header, values))
+        empty = [c for c in required if not row[c].strip()]
+        if empty:
+            rejects.handle(BadInput(path, line_no, f"missing value: {', '.join(empty)}"), source=source)
+            continue
+        yield line_no, row
 
 
-def _decoded_lines(path: Path, lines) -> Iterator[str]:
-    for line_no, data in enumerate(lines, start=1):
-        yield _decode_line(path, line_no, data) + "\n"
-
-
-def _csv_problem(path: Path, line: int, error: Exception) -> BadInput:
-    if isinstance(error, BadInput):
-        return BadInput(path, error.line, f"{error.reason}; the rest of the file is not read")
-    return BadInput(path, line, f"unparseable CSV: {error}; the rest of the file is not read")
+def _decoded_lines(path: Path, bad_bytes: list[tuple[int, int]]) -> Iterator[str]:
+    """The lines of ``path`` as text for csv.reader; notes ``(line, byte)`` of each non-UTF-8 line."""
+    for line_no, data in iter_binary_lines(path):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            bad_bytes.append((line_no, e.start))
+            text = data.decode("utf-8", errors="surrogateescape")
+        yield text.rstrip("\r\n") + "\n"
 
 
 @contextlib.contextmanager

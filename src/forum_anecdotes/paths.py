@@ -29,3 +29,8 @@ RESOURCES_DIR = Path(__file__).resolve().parent / "corpus" / "resources"
 def raw_dir_from_env() -> Path:
     """The raw-data folder: $FORUM_ANECDOTES_RAW_DIR if set, else :data:`DEFAULT_RAW_DIR`."""
     return Path(os.environ.get("FORUM_ANECDOTES_RAW_DIR", DEFAULT_RAW_DIR))
+
+#: Hand-marked evaluation sets (kept beside the tests: the build replaces corpus/ whole).
+FIXTURES_DIR = REPO_ROOT / "tests" / "fixtures"
+#: The hand-read substance sample that measures the lexicon.
+LEXICON_SAMPLE = FIXTURES_DIR / "lexicon" / "lexicon_sample.jsonl"

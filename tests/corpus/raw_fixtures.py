@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import random
 import shutil
 from pathlib import Path
 
 import openpyxl
 
-SEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "seeds"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+SEEDS = FIXTURES / "seeds"
+REDDIT_THREADS = FIXTURES / "reddit_threads"
 
 # Threads without substances, each different (so that deduplication leaves them all).
 _WORDS = ("river boats evening walk quiet friends weekend music garden window coffee rain train city dinner "
@@ -48,8 +51,12 @@ PSYTAR_SENTENCES = [
 
 
 def write_raw_dir(root: Path) -> Path:
-    """Write seeds/, psytar/, rmhd/ and opiates/ under ``root`` and return it."""
+    """Write seeds/, psytar/, rmhd/, opiates/ and reddit_threads/ under ``root`` and return it."""
     shutil.copytree(SEEDS, root / "seeds")
+    shutil.copytree(REDDIT_THREADS, root / "reddit_threads")
+    plain = root / "reddit_threads" / "opiates" / "submissions.csv"  # committed plain, read gzipped as in shared/data
+    (plain.parent / "submissions.csv.gz").write_bytes(gzip.compress(plain.read_bytes(), mtime=0))
+    plain.unlink()
     (root / "rmhd").mkdir()
     with open(root / "rmhd" / "rmhd_27subreddits_260posts.csv", "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)

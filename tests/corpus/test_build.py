@@ -4,7 +4,7 @@ from pathlib import Path
 import datasets
 import pytest
 
-from forum_anecdotes.corpus.build import MissingSources, build_corpus, main
+from forum_anecdotes.corpus.build import MissingSources, build_corpus
 from forum_anecdotes.io import BadInput
 from forum_anecdotes.corpus.load import load_corpus
 from forum_anecdotes.corpus.sources import BUILTIN_SOURCES
@@ -171,12 +171,3 @@ def test_missing_sources_are_named_with_where_to_get_them(tmp_path):
     for spec in BUILTIN_SOURCES:
         assert spec.name in message
     assert "basaldella/psytarpreprocessor" in message
-
-
-def test_command_line_reports_a_missing_key(tmp_path, monkeypatch, capsys):
-    monkeypatch.delenv("FORUM_ANECDOTES_KEY", raising=False)
-    monkeypatch.setattr("forum_anecdotes.paths.KEY_FILE", tmp_path / "none.key")
-    monkeypatch.setattr("forum_anecdotes.keys.KEY_FILE", tmp_path / "none.key", raising=False)
-    code = main(["--raw-dir", str(tmp_path), "--out-dir", str(tmp_path / "c"), "--no-progress"])
-    assert code == 1
-    assert "make_key.py" in capsys.readouterr().err

@@ -16,36 +16,36 @@ crash never leaves a half-written corpus.
 """
 from __future__ import annotations
 
-import argparse
 import array
 import collections
 import dataclasses
-import hashlib
 import json
 import os
 import shutil
-import sys
 import tempfile
-import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from tqdm import tqdm
 
-from forum_anecdotes import keys, paths
-from forum_anecdotes.corpus import anonymise, card, dedup, split
-from forum_anecdotes.corpus.furniture import default_rules
-from forum_anecdotes.corpus.importers import get_importer
-from forum_anecdotes.io import MAX_POST_BYTES, BadInput, Rejects, atomic_write
-from forum_anecdotes.corpus.lexicon import default_lexicon
+from forum_anecdotes import paths
+from forum_anecdotes.corpus import card, dedup, split
 from forum_anecdotes.corpus.plots import plot_composition
-from forum_anecdotes.corpus.sources import BUILTIN_SOURCES, SourceSpec, load_manifest
-from forum_anecdotes.schema import PLACEHOLDER_KINDS, SPLITS, Post, Publish, RawPost, Selection
+from forum_anecdotes.corpus.process import ProcessedPost, process_source
+from forum_anecdotes.corpus.sources import BUILTIN_SOURCES, SourceSpec
+from forum_anecdotes.corpus.summary import THREADS_LINKED, linked_thread_counts
+from forum_anecdotes.ids import id_key64
+from forum_anecdotes.io import MAX_POST_BYTES, Rejects, atomic_write
+from forum_anecdotes.schema import (
+    PLACEHOLDER_KINDS,
+    SPLITS,
+    Publish,
+    Selection,
+    features,
+)
 
-#: Threads whose anonymisation state (who is [USER_1], [USER_2] ...) is kept while streaming.
-#: Replies far from their thread's other posts in the input start a fresh numbering.
-THREAD_STATE_LIMIT = 100_000
 SELECTION_CODES = (Selection.SUBSTANCE_MENTION, Selection.THREAD_CONTEXT, Selection.NEGATIVE_SAMPLE)
 
 
@@ -76,50 +76,6 @@ class _Columns:
 
     def numpy(self, name: str) -> np.ndarray:
         return np.frombuffer(getattr(self, name), dtype=getattr(self, name).typecode)
-
-
-def _key64(text: str) -> int:
-    """A 64-bit key for an id string (0 is reserved for 'none')."""
-    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little") or 1
-
-
-def make_post_id(source: SourceSpec, native_id: str, *, key: bytes) -> str:
-    """The published id of a post or thread.
-
-    Full-text sources get a keyed digest: stable across builds with the same key, and revealing
-    neither the author nor the source's own id. Sources published as ids and labels keep their
-    own public ids, so that users can re-attach the withheld text from their copy of the source.
-
-    Args:
-        source: the source's catalogue entry.
-        native_id: the id within the source.
-        key: the project's pseudonymisation key.
-
-    Returns:
-        ``"<source>-<id>"``.
-    """
-    if source.publish is Publish.IDS_AND_LABELS:
-        return f"{source.name}-{native_id}"
-    digest = keys.keyed_digest(source.name + "\x00" + native_id, key=key, length=16)
-    return f"{source.name}-{digest}"
-
-
-class _ThreadStates:
-    """Per-thread anonymisation state, bounded: the names seen and their [USER_n] numbers."""
-
-    def __init__(self, limit: int = THREAD_STATE_LIMIT):
-        self.limit = limit
-        self._states: collections.OrderedDict[str, tuple[set[str], dict[str, int]]] = collections.OrderedDict()
-
-    def get(self, thread: str) -> tuple[set[str], dict[str, int]]:
-        state = self._states.get(thread)
-        if state is None:
-            state = self._states[thread] = (set(), {})
-            if len(self._states) > self.limit:
-                self._states.popitem(last=False)
-        else:
-            self._states.move_to_end(thread)
-        return state
 
 
 @dataclasses.dataclass
@@ -192,11 +148,18 @@ def build_corpus(
     rejects.write()
     for (source, reason), count in sorted(rejects.counts.items()):
         report["sources"][source]["rejected"][reason] = count
+    for (source, reason), count in sorted(rejects.skipped.items()):
+        report["sources"][source]["skipped"][reason] = count
+    for stats in report["sources"].values():
+        # "read" means one thing everywhere: every input record of the source, whatever became of it
+        stats["read"] = stats["imported"] + sum(stats["rejected"].values()) + sum(stats["skipped"].values()) \
+            + sum(stats["furniture_posts_dropped"].values())
     decisions = _decide(columns, sources, report)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-staging-", dir=out_dir.parent))
     try:
         _write_splits(pass1_files, decisions, staging / "data", report, progress=progress)
         report["pii_evaluation"] = _pii_evaluation()
+        report["lexicon_evaluation"] = _lexicon_evaluation()
         (staging / "build_report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         (staging / "README.md").write_text(card.render_card(report, sources=sources), encoding="utf-8")
         plot_composition(report, staging / "figures" / "composition.png")
@@ -214,7 +177,8 @@ def build_corpus(
 def _new_report(sources: Sequence[SourceSpec]) -> dict:
     return {
         "sources": {
-            s.name: {"publish": s.publish.value, "read": 0, "imported": 0, "rejected": {}, "furniture_posts_dropped": {}}
+            s.name: {"publish": s.publish.value, "read": 0, "imported": 0, "rejected": {}, "skipped": {},
+                     "furniture_posts_dropped": {}}
             for s in sources
         },
     }
@@ -222,96 +186,31 @@ def _new_report(sources: Sequence[SourceSpec]) -> dict:
 
 def _import_source(spec: SourceSpec, index: int, *, raw_dir: Path, key: bytes, rejects: Rejects, columns: _Columns,
                    out: Path, report: dict, progress: bool) -> None:
-    """Pass 1 for one source: import, check, anonymise, tag; write records, keep numbers."""
-    importer = get_importer(spec.importer)
-    path = spec.resolve(raw_dir)
-    community_names = _collect_authors(importer, path, spec) if spec.options.get("collect_community_names") else ()
-    scrubber = anonymise.TextScrubber(community_names=community_names)
-    lexicon = default_lexicon()
-    furniture = default_rules()
-    threads = _ThreadStates()
+    """Pass 1 for one source: import and the per-post pipeline; write records, keep numbers."""
     stats = report["sources"][spec.name]
-    published = spec.publish is not Publish.NOTHING
+    processed = process_source(spec, raw_dir=raw_dir, key=key, rejects=rejects,
+                               furniture_counts=stats["furniture_posts_dropped"], progress=progress)
     with open(out, "w", encoding="utf-8") as sink:
-        posts = importer(path, source=spec.name, rejects=rejects, options=spec.options)
-        for raw in tqdm(posts, desc=f"import {spec.name}", unit=" posts", disable=not progress, mininterval=1.0):
-            stats["read"] += 1
-            problem = _post_problem(raw)
-            if problem:
-                rejects.handle(BadInput(raw.origin.file, raw.origin.line, problem), source=spec.name)
-                continue
-            rule = furniture.post_rule(raw.text)
-            if rule is not None:
-                stats["furniture_posts_dropped"][rule.id] = stats["furniture_posts_dropped"].get(rule.id, 0) + 1
-                continue
-            names, numbers = threads.get(raw.thread_native_id)
-            names.update(n for n in raw.context_names if n)
-            if raw.author and raw.author != anonymise.DELETED_AUTHOR:
-                names.add(raw.author)
-            title = scrubber.scrub(raw.title, thread_names=names, user_numbers=numbers) if raw.title else None
-            body = scrubber.scrub(raw.text, thread_names=names, user_numbers=numbers)
-            replaced = collections.Counter(r.kind for result in (title, body) if result for r in result.replacements)
-            full_text = f"{title.text}\n{body.text}" if title else body.text
-            drugs, classes = lexicon.substances(full_text + "\n" + "\n".join(raw.subject_drugs))
+        for done in processed:
             stats["imported"] += 1
-            if not published:
+            if spec.publish is Publish.NOTHING:
                 continue
-            post = _published_record(raw, spec, key=key, title=title.text if title else None, text=body.text,
-                                     drugs=drugs, classes=classes)
+            post = done.post
+            if spec.publish is Publish.IDS_AND_LABELS:  # the terms allow no text
+                post.title = post.text = None
             sink.write(json.dumps(post.to_dict(), ensure_ascii=False) + "\n")
-            _append_columns(columns, raw, post, index, spec, mentions=bool(drugs or classes), fingerprint=dedup.fingerprint(full_text))
-            columns.placeholders.extend(replaced[kind] for kind in PLACEHOLDER_KINDS)
+            _append_columns(columns, done, index, spec, fingerprint=dedup.fingerprint(done.full_text))
 
 
-def _collect_authors(importer, path: Path, spec: SourceSpec) -> set[str]:
-    """All author names of a source, for sources whose posts may name authors of other threads."""
-    names = set()
-    for raw in importer(path, source=spec.name, rejects=Rejects(skip_bad=True), options=spec.options):
-        if raw.author and raw.author != anonymise.DELETED_AUTHOR:
-            names.add(raw.author)
-    return names
-
-
-def _post_problem(raw: RawPost) -> str | None:
-    """Why a post cannot be published as is, or None."""
-    content = f"{raw.title or ''}{raw.text or ''}"
-    # Only punctuation and spaces (e.g. "." left by an export) is as empty as nothing; an emoji is not.
-    if all(unicodedata.category(c)[0] in "PZC" for c in content):
-        return "empty post: no title and no text"
-    if len(content.encode("utf-8")) > MAX_POST_BYTES:
-        return f"post larger than {MAX_POST_BYTES // 1_000_000} MB"
-    return None
-
-
-def _published_record(raw: RawPost, spec: SourceSpec, *, key: bytes, title, text, drugs, classes) -> Post:
-    withhold = spec.publish is Publish.IDS_AND_LABELS
-    return Post(
-        post_id=make_post_id(spec, raw.native_id, key=key),
-        thread_id=make_post_id(spec, raw.thread_native_id, key=key),
-        parent_id=make_post_id(spec, raw.parent_native_id, key=key) if raw.parent_native_id else None,
-        position=-1,  # set in pass 2
-        source=spec.name,
-        community=raw.community,
-        author=anonymise.pseudonymise_author(raw.author, key=key),
-        created=anonymise.coarsen_date(raw.created),
-        title=None if withhold else title,
-        text=None if withhold else text,
-        drugs=drugs,
-        drug_classes=classes,
-        selection="",  # set in pass 2
-        age_band=anonymise.age_band(raw.age),
-        labels=[label.to_dict() for label in raw.labels],
-    )
-
-
-def _append_columns(columns: _Columns, raw: RawPost, post: Post, index: int, spec: SourceSpec, *, mentions: bool, fingerprint) -> None:
-    columns.post_key.append(_key64(post.post_id))
-    columns.parent_key.append(_key64(post.parent_id) if post.parent_id else 0)
-    columns.thread_key.append(_key64(post.thread_id))
+def _append_columns(columns: _Columns, done: ProcessedPost, index: int, spec: SourceSpec, *, fingerprint) -> None:
+    post, raw = done.post, done.raw
+    columns.post_key.append(id_key64(post.post_id))
+    columns.parent_key.append(id_key64(post.parent_id) if post.parent_id else 0)
+    columns.thread_key.append(id_key64(post.thread_id))
     columns.source.append(index)
     columns.created.append(int(raw.created.timestamp()) if raw.created else 2**62)
     columns.order.append(raw.order)
-    columns.mentions.append(mentions)
+    columns.mentions.append(bool(post.drugs or post.drug_classes))
     split_draw, sample_draw = split.thread_draws(spec.name, raw.thread_native_id)
     columns.split_draw.append(split_draw)
     columns.sample_draw.append(sample_draw)
@@ -323,6 +222,7 @@ def _append_columns(columns: _Columns, raw: RawPost, post: Post, index: int, spe
         columns.comparable.append(1)
         columns.exact.append(fingerprint[0])
         columns.bands.extend(int(b) for b in fingerprint[1])
+    columns.placeholders.extend(done.placeholders[kind] for kind in PLACEHOLDER_KINDS)
 
 
 @dataclasses.dataclass
@@ -382,6 +282,14 @@ def _decide(columns: _Columns, sources: Sequence[SourceSpec], report: dict) -> _
         spec.name: {kind: int(replaced[keep & (source == i), k].sum()) for k, kind in enumerate(PLACEHOLDER_KINDS)}
         for i, spec in enumerate(sources)
     }
+    kept = np.flatnonzero(keep)
+    linked_posts = pd.DataFrame({
+        "source": [sources[i].name for i in source[kept]],
+        "thread_id": thread_key[kept],
+        "post_id": post_key[kept],
+        "parent_id": pd.Series(parent_key[kept], dtype="UInt64").mask(~parent_known[kept]),  # 64-bit keys: no floats
+    })
+    report[THREADS_LINKED] = {k: int(v) for k, v in linked_thread_counts(linked_posts).items()}
     report["splits"] = {
         spec.name: {
             split_name: {"posts": int(mask.sum()), "threads": int(np.unique(thread_key[mask]).size)}
@@ -440,20 +348,49 @@ def _write_splits(pass1_files: Iterable[Path], decisions: _Decisions, data_dir: 
     report["labels"] = {key: dict(sorted(c.items())) for key, c in sorted(label_counts.items())}
     report["drug_classes"] = {source: dict(c.most_common()) for source, c in sorted(class_counts.items())}
     report["split_bytes"] = {s: (data_dir / f"{s}.jsonl").stat().st_size for s in SPLITS}
+    _write_parquet(data_dir)
 
 
-def _pii_evaluation() -> dict | None:
-    """The anonymiser's recall and precision on the project's PII test set, for the report and card."""
+def _write_parquet(data_dir: Path) -> None:
+    """A Parquet copy of each split beside its JSONL, typed by the schema's features.
+
+    pandas guesses JSON column types split by split: a column that is null in every record of
+    a small split (``parent_id``, ``title``) comes out as float64 there and as text elsewhere. The
+    Parquet files carry the schema, so ``pd.read_parquet`` gives every split the same dtypes.
+    """
+    import pyarrow.json
+    import pyarrow.parquet
+
+    options = pyarrow.json.ParseOptions(explicit_schema=features().arrow_schema, unexpected_field_behavior="error")
+    blocks = pyarrow.json.ReadOptions(block_size=4 * MAX_POST_BYTES)  # a block must hold the longest line
+    for split_name in SPLITS:
+        table = pyarrow.json.read_json(data_dir / f"{split_name}.jsonl", read_options=blocks, parse_options=options)
+        pyarrow.parquet.write_table(table, data_dir / f"{split_name}.parquet")
+
+
+def _pii_evaluation() -> dict:
+    """The anonymiser's recall and precision on each PII test set, for the report and the card."""
     from forum_anecdotes.corpus import pii_eval
 
-    testset = paths.REPO_ROOT / "tests" / "fixtures" / "pii" / "pii_testset.jsonl"
-    if not testset.exists():
-        return None
-    scores = pii_eval.evaluate(pii_eval.load_testset(testset))
     def rounded(value):
         return None if value is None else round(value, 4)  # None: no gold span, or no replacement, of that kind
 
-    return {kind: {"gold": s.tp + s.fn, "recall": rounded(s.recall), "precision": rounded(s.precision)} for kind, s in scores.items()}
+    out = {}
+    for testset in pii_eval.DEFAULT_TESTSETS:
+        if testset.exists():
+            scores = pii_eval.evaluate(pii_eval.load_testset(testset))
+            out[testset.name] = {kind: {"gold": s.tp + s.fn, "recall": rounded(s.recall), "precision": rounded(s.precision)}
+                                 for kind, s in scores.items()}
+    return out
+
+
+def _lexicon_evaluation() -> dict | None:
+    """The substance lexicon's precision and recall on the hand-read sample, for the report and the card."""
+    from forum_anecdotes.corpus import lexicon_eval
+
+    if not paths.LEXICON_SAMPLE.exists():
+        return None
+    return lexicon_eval.evaluate(lexicon_eval.load_sample(paths.LEXICON_SAMPLE)).to_json()
 
 
 def _swap_into_place(staging: Path, out_dir: Path) -> None:
@@ -463,48 +400,3 @@ def _swap_into_place(staging: Path, out_dir: Path) -> None:
         os.rename(out_dir, old)
     os.rename(staging, out_dir)
     shutil.rmtree(old, ignore_errors=True)
-
-
-def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Build the anonymised corpus from raw sources.")
-    parser.add_argument("--raw-dir", type=Path, default=paths.raw_dir_from_env(),
-                        help=f"folder of raw sources (default: $FORUM_ANECDOTES_RAW_DIR or {paths.DEFAULT_RAW_DIR})")
-    parser.add_argument("--out-dir", type=Path, default=paths.CORPUS_DIR, help="corpus folder to write")
-    parser.add_argument("--data-card", type=Path, default=paths.DATA_CARD, help="where to write DATA_CARD.md")
-    parser.add_argument("--manifest", type=Path, action="append", default=[],
-                        help="YAML manifest of extra sources (Pushshift, Discourse, generic JSONL/CSV); repeatable")
-    parser.add_argument("--sources", help="comma-separated source names to build (default: all)")
-    parser.add_argument("--no-builtin", action="store_true", help="build only the manifest's sources")
-    parser.add_argument("--skip-bad", action="store_true", help="record bad input in the rejects file and go on")
-    parser.add_argument("--work-dir", type=Path, help="folder for intermediates and rejects (default .local/build)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
-    return parser.parse_args(argv)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry point: build, then print the summary table."""
-    args = _parse_args(argv)
-    specs = [] if args.no_builtin else list(BUILTIN_SOURCES)
-    for manifest in args.manifest:
-        specs.extend(load_manifest(manifest))
-    if args.sources:
-        wanted = args.sources.split(",")
-        unknown = set(wanted) - {s.name for s in specs}
-        if unknown:
-            print(f"error: unknown source(s) {', '.join(sorted(unknown))}", file=sys.stderr)
-            return 2
-        specs = [s for s in specs if s.name in wanted]
-    try:
-        key = keys.load_key()
-        result = build_corpus(raw_dir=args.raw_dir, key=key, sources=specs, out_dir=args.out_dir,
-                              data_card=args.data_card, work_dir=args.work_dir, skip_bad=args.skip_bad,
-                              progress=not args.no_progress)
-    except (keys.KeyMissing, MissingSources, BadInput) as e:
-        print(f"error: {e}", file=sys.stderr)
-        if isinstance(e, BadInput):
-            print("(use --skip-bad to record bad input in the rejects file and go on)", file=sys.stderr)
-        return 1
-    from forum_anecdotes.corpus.summary import print_build_summary
-
-    print_build_summary(result.report)
-    return 0

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 import pandas as pd
 import yaml
 
-from forum_anecdotes import paths
+from forum_anecdotes import labels, paths
 from forum_anecdotes.corpus.sources import SourceSpec
-from forum_anecdotes.corpus.summary import placeholder_table, report_split_table
+from forum_anecdotes.corpus.summary import THREADS_LINKED, placeholder_table, report_split_table
 from forum_anecdotes.schema import LABEL_CONTRACT_VERSION, SPLITS, features
 
 TEMPLATE = paths.RESOURCES_DIR / "data_card_template.md"
@@ -44,7 +44,7 @@ def card_header(report: dict) -> dict:
         "license_details": "Per-source terms: see the 'Sources and terms' section.",
         "multilinguality": "monolingual",
         "language_creators": ["found"],
-        "annotations_creators": ["expert-generated", "machine-generated"],
+        "annotations_creators": ["expert-generated"],  # PsyTAR's annotators; no automatic label is published
         "size_categories": [_size_category(n_posts)],
         "source_datasets": ["original", "extended|PsyTAR", "extended|Reddit Mental Health Dataset"],
         "task_categories": ["text-classification"],
@@ -85,6 +85,7 @@ def _sources_table(report: dict, sources: Sequence[SourceSpec]) -> str:
             "published as": spec.publish.value.replace("_", " "),
             "records read": stats.get("read", 0),
             "rejected": sum(stats.get("rejected", {}).values()),
+            "repeats skipped": sum(stats.get("skipped", {}).values()),
             "bot posts dropped": sum(stats.get("furniture_posts_dropped", {}).values()),
         })
     return _markdown_table(pd.DataFrame(rows))
@@ -107,18 +108,44 @@ def _terms_section(sources: Sequence[SourceSpec]) -> str:
     return "\n\n".join(parts)
 
 
-def _pii_table(report: dict) -> str:
-    from forum_anecdotes.corpus.pii_eval import TARGET_RECALL
+def _pii_tables(report: dict) -> str:
+    """One table per PII test set: identifiers, recall and precision per type, and the recall target."""
+    from forum_anecdotes.corpus import pii_eval
 
-    scores = report.get("pii_evaluation")
-    if not scores:
-        return "_The PII test set was not found at build time; run `make pii-eval`._"
+    sets = report.get("pii_evaluation")
+    if not sets:
+        return "_The PII test sets were not found at build time; run `make pii-eval`._"
+
     def figure(value):
         return "-" if value is None else f"{value:.3f}"
 
-    rows = [{"type": kind, "identifiers": s["gold"], "recall": figure(s["recall"]), "precision": figure(s["precision"]),
-             "target recall": f"{TARGET_RECALL[kind]:.2f}" if kind in TARGET_RECALL else "-"} for kind, s in scores.items()]
-    return _markdown_table(pd.DataFrame(rows))
+    parts = []
+    for name, scores in sets.items():
+        targets = pii_eval.targets_for(name)
+        rows = [{"type": kind, "identifiers": s["gold"], "recall": figure(s["recall"]), "precision": figure(s["precision"]),
+                 "target recall": f"{targets[kind]:.2f}" if kind in targets else "-"} for kind, s in scores.items()]
+        parts.append(f"`{name}`:\n\n" + _markdown_table(pd.DataFrame(rows)))
+    return "\n\n".join(parts)
+
+
+def _lexicon_figures(report: dict) -> dict[str, str]:
+    """The lexicon's measured precision and recall, as the card's sentences and table."""
+    scores = report.get("lexicon_evaluation")
+    if not scores:
+        return {"lexicon_summary": "not measured in this build", "lexicon_posts": "no", "lexicon_table": ""}
+    mentions, posts = scores["mentions"], scores["posts_with_any_substance"]
+    rows = [
+        {"measured on": "substance mentions (post, substance)", "tp": mentions["tp"], "fp": mentions["fp"],
+         "fn": mentions["fn"], "precision": f"{mentions['precision']:.3f}", "recall": f"{mentions['recall']:.3f}"},
+        {"measured on": "posts with any substance", "tp": posts["tp"], "fp": posts["fp"], "fn": posts["fn"],
+         "precision": f"{posts['precision']:.3f}", "recall": f"{posts['recall']:.3f}"},
+    ]
+    return {
+        "lexicon_summary": f"precision {mentions['precision']:.2f} and recall {mentions['recall']:.2f} "
+                           f"per mention on {scores['posts']} posts read by hand, see Bias, Risks, and Limitations",
+        "lexicon_posts": f"{scores['posts']:,}",
+        "lexicon_table": _markdown_table(pd.DataFrame(rows)),
+    }
 
 
 def _label_table(report: dict) -> str:
@@ -149,7 +176,10 @@ def render_card(report: dict, *, sources: Sequence[SourceSpec]) -> str:
         sources_table=_sources_table(report, sources),
         selection_table=_selection_table(report),
         terms_section=_terms_section(sources),
-        pii_table=_pii_table(report),
+        pii_tables=_pii_tables(report),
+        n_linked=f"{sum(report.get(THREADS_LINKED, {}).values()):,}",
+        contract_label_table=labels.markdown_table(),
+        **_lexicon_figures(report),
         label_table=_label_table(report),
         dedup_min_words=report["deduplication"]["min_words_compared"],
         exact_dups=f"{report['deduplication']['exact_duplicates_removed']:,}",

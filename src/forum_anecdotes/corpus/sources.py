@@ -8,6 +8,7 @@ a YAML manifest, see :func:`load_manifest`.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,8 @@ class SourceSpec:
         citation: how to cite it (BibTeX or a reference), or "".
         negative_rate: share of threads with no substance mention kept as negatives.
         options: importer settings (e.g. a column mapping for the generic importers).
+        public_ids: publish the source's own post ids instead of keyed digests (only for sources
+            whose ids are public and meant to be cited, see :func:`forum_anecdotes.ids.published_id`).
     """
 
     name: str
@@ -44,6 +47,7 @@ class SourceSpec:
     citation: str = ""
     negative_rate: float = 0.1
     options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    public_ids: bool = False
 
     def resolve(self, raw_dir: Path) -> Path:
         """The source's path, relative paths taken from ``raw_dir``."""
@@ -89,6 +93,7 @@ BUILTIN_SOURCES: tuple[SourceSpec, ...] = (
         "corpus of patient reported adverse drug events: A case study for SSRI and SNRI medications. "
         "Journal of Biomedical Informatics 90 (2019) 103091.",
         negative_rate=0.0,
+        public_ids=True,  # PsyTAR's review ids ("lexapro.12") are public: users re-attach text by them
     ),
     SourceSpec(
         name="rmhd",
@@ -116,36 +121,121 @@ BUILTIN_SOURCES: tuple[SourceSpec, ...] = (
         licence="MIT licence of that repository; the text is Reddit users' writing, re-use subject to "
         "Reddit's terms.",
     ),
+    SourceSpec(
+        name="reddit_threads",
+        importer="reddit_threads",
+        path="reddit_threads",
+        publish=Publish.IDS_AND_LABELS,
+        description="Real Reddit threads with their reply trees: r/Drugs and r/researchchemicals threads "
+        "found by drug names (Oct 2019 - Oct 2020), and r/opiates comment trees with their opening posts.",
+        origin="Public GitHub repositories smartypantsgc9/checkpoint2 (folder `Drug Data/`, commit 5dd06cc) "
+        "and akilby/drug_pricing (folder `sample_data/`, commit 749f0d3), scraped from Reddit's API in 2019-2020.",
+        licence="No licence from either repository; the text is Reddit users' writing under Reddit's terms. "
+        "Published as keyed ids, reply structure, coarsened dates, substances and labels only; the text "
+        "stays with whoever holds the raw files.",
+        options={"collect_community_names": True},  # replies name other users, bare or as u/...
+    ),
+)
+
+#: Sources that are analysed but never part of the corpus (``publish: nothing``): read by the tag
+#: script and the analysis command, not by the build.
+ANALYSIS_SOURCES: tuple[SourceSpec, ...] = (
+    SourceSpec(
+        name="opiates_submissions",
+        importer="opiates_submissions",
+        path="reddit_threads/opiates/submissions.csv.gz",
+        publish=Publish.NOTHING,
+        description="All 131,460 r/opiates submissions of 2010-2019 (title and body); 454 of them open the "
+        "comment trees of reddit_threads.",
+        origin="Public GitHub repository akilby/drug_pricing (folder `sample_data/`, commit 749f0d3).",
+        licence="No licence; Reddit users' writing. Used locally for aggregate analysis only.",
+    ),
 )
 
 
+class ManifestError(ValueError):
+    """A manifest that cannot be used; the message is one line naming the file and the field."""
+
+
+#: Characters a source name may hold: it prefixes every post id ("<source>-<id>").
+_SOURCE_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
+
+
 def load_manifest(path: str | Path) -> tuple[SourceSpec, ...]:
-    """Read extra sources from a YAML manifest.
+    """Read extra sources from a YAML manifest, checking every field before anything is imported.
 
     The manifest is a list under ``sources:``; each entry has the fields of :class:`SourceSpec`
     (``publish`` as ``full_text``, ``ids_and_labels`` or ``nothing``). Relative paths are taken
     from the manifest's folder.
 
+    Args:
+        path: the manifest file.
+
+    Returns:
+        The sources it declares, in order.
+
     Raises:
-        ValueError: naming the manifest and entry for a missing or unknown field.
+        ManifestError: one line naming the manifest, the entry and the field, for an unreadable
+            file, bad YAML, a missing or unknown field, an unknown importer or ``publish`` value,
+            a bad source name or negative rate, or options that are not a mapping.
     """
     path = Path(path)
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    fields = {f.name for f in dataclasses.fields(SourceSpec)}
-    specs = []
-    for i, entry in enumerate(data.get("sources") or [], start=1):
-        unknown = set(entry) - fields
-        if unknown:
-            raise ValueError(f"{path}: source #{i}: unknown field(s) {', '.join(sorted(unknown))}")
-        try:
-            entry = dict(entry)
-            entry["publish"] = Publish(entry["publish"])
-            entry.setdefault("description", "")
-            entry.setdefault("origin", "")
-            entry.setdefault("licence", "")
-            p = Path(entry["path"])
-            entry["path"] = str(p if p.is_absolute() else (path.parent / p).resolve())
-            specs.append(SourceSpec(**entry))
-        except (KeyError, TypeError, ValueError) as e:
-            raise ValueError(f"{path}: source #{i}: {e}") from None
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ManifestError(f"{path}: cannot read the manifest: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise ManifestError(f"{path}: the manifest is not UTF-8 text") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise ManifestError(f"{where}: not valid YAML ({getattr(e, 'problem', None) or 'syntax error'})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("sources"), list) or not data["sources"]:
+        raise ManifestError(f"{path}: expected a non-empty list under `sources:`")
+    specs = [_manifest_entry(entry, f"{path}: sources[{i}]", base=path.parent) for i, entry in enumerate(data["sources"])]
+    seen = set()
+    for i, spec in enumerate(specs):
+        if spec.name in seen or spec.name in {s.name for s in BUILTIN_SOURCES}:
+            raise ManifestError(f"{path}: sources[{i}].name: {spec.name!r} is already a source name")
+        seen.add(spec.name)
     return tuple(specs)
+
+
+def _manifest_entry(entry: Any, where: str, *, base: Path) -> SourceSpec:
+    from forum_anecdotes.corpus.importers import IMPORTERS  # the registry, without loading the importers
+
+    if not isinstance(entry, dict):
+        raise ManifestError(f"{where}: expected a mapping of fields")
+    fields = {f.name: f for f in dataclasses.fields(SourceSpec)}
+    unknown = sorted(set(entry) - set(fields))
+    if unknown:
+        raise ManifestError(f"{where}.{unknown[0]}: unknown field; the fields are {', '.join(fields)}")
+    for name in ("name", "importer", "path", "publish"):
+        if entry.get(name) in (None, ""):
+            raise ManifestError(f"{where}.{name}: missing")
+    for name in ("name", "importer", "path", "description", "origin", "licence", "citation"):
+        if name in entry and not isinstance(entry[name], str):
+            raise ManifestError(f"{where}.{name}: expected text")
+    if not _SOURCE_NAME.fullmatch(entry["name"]):
+        raise ManifestError(f"{where}.name: {entry['name']!r} must be lowercase letters, digits and _ (up to 40)")
+    if entry["importer"] not in IMPORTERS:
+        raise ManifestError(f"{where}.importer: unknown importer {entry['importer']!r}; known: {', '.join(sorted(IMPORTERS))}")
+    try:
+        publish = Publish(entry["publish"])
+    except ValueError:
+        raise ManifestError(f"{where}.publish: {entry['publish']!r} is not one of {', '.join(p.value for p in Publish)}") from None
+    rate = entry.get("negative_rate", 0.1)
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
+        raise ManifestError(f"{where}.negative_rate: expected a number from 0 to 1")
+    if not isinstance(entry.get("options", {}), dict):
+        raise ManifestError(f"{where}.options: expected a mapping")
+    if not isinstance(entry.get("public_ids", False), bool):
+        raise ManifestError(f"{where}.public_ids: expected true or false")
+    resolved = Path(entry["path"])
+    values = {
+        "description": "", "origin": "", "licence": "", **entry,
+        "publish": publish,
+        "negative_rate": float(rate),
+        "path": str(resolved if resolved.is_absolute() else (base / resolved).resolve()),
+    }
+    return SourceSpec(**values)

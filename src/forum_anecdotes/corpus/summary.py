@@ -7,7 +7,8 @@ from rich.table import Table
 
 from forum_anecdotes.schema import SPLITS
 
-
+#: Column of threads with three or more posts linked by reply (see :func:`linked_thread_counts`).
+THREADS_LINKED = "threads_3plus_linked"
 #: Columns of the posts-and-threads table, before the two totals.
 SPLIT_COLUMNS: list[str] = [f"posts_{s}" for s in SPLITS] + [f"threads_{s}" for s in SPLITS]
 
@@ -22,14 +23,39 @@ def corpus_summary(dataset_dict) -> pd.DataFrame:
         A DataFrame indexed by source (plus a "total" row) with ``posts_<split>``,
         ``threads_<split>`` and total columns.
     """
+    columns = ["source", "thread_id", "post_id", "parent_id"]
     data = pd.concat(
-        [dataset_dict[s].select_columns(["source", "thread_id"]).to_pandas().assign(split=s) for s in SPLITS],
+        [dataset_dict[s].select_columns(columns).to_pandas().assign(split=s) for s in SPLITS],
         ignore_index=True,
     )
     grouped = data.groupby(["source", "split"])["thread_id"]
     table = pd.concat({"posts": grouped.size().unstack(), "threads": grouped.nunique().unstack()}, axis=1)
     table.columns = [f"{kind}_{split_name}" for kind, split_name in table.columns]
-    return _with_totals(table)
+    table = _with_totals(table)
+    linked = linked_thread_counts(data)
+    table[THREADS_LINKED] = linked.reindex(table.index, fill_value=0)
+    table.loc["total", THREADS_LINKED] = int(linked.sum())
+    return table
+
+
+def linked_thread_counts(posts: pd.DataFrame, *, min_posts: int = 3) -> pd.Series:
+    """Threads with at least ``min_posts`` posts linked by reply, by source.
+
+    A thread counts when it has at least ``min_posts - 1`` replies whose parent is in the corpus:
+    its posts then form a conversation, not a pile of unrelated posts.
+
+    Args:
+        posts: one row per post with columns ``source``, ``thread_id``, ``post_id`` and ``parent_id``
+            (null for no parent); ids may be strings or integer keys.
+        min_posts: the smallest conversation counted.
+
+    Returns:
+        Counts indexed by source (every source of ``posts``, zeros included).
+    """
+    linked = posts["parent_id"].notna() & posts["parent_id"].isin(set(posts["post_id"]))
+    replies = posts.assign(linked=linked).groupby(["source", "thread_id"])["linked"].sum()
+    counts = (replies >= min_posts - 1).groupby(level="source").sum()
+    return counts.reindex(sorted(posts["source"].unique()), fill_value=0).astype(int)
 
 
 def report_split_table(report: dict) -> pd.DataFrame:
@@ -38,7 +64,11 @@ def report_split_table(report: dict) -> pd.DataFrame:
         source: {f"{kind}_{s}": splits[s][kind] for kind in ("posts", "threads") for s in SPLITS}
         for source, splits in report["splits"].items()
     }
-    return _with_totals(pd.DataFrame.from_dict(rows, orient="index"))
+    table = _with_totals(pd.DataFrame.from_dict(rows, orient="index"))
+    linked = pd.Series(report.get(THREADS_LINKED, {}), dtype=int)
+    table[THREADS_LINKED] = linked.reindex(table.index, fill_value=0)
+    table.loc["total", THREADS_LINKED] = int(linked.sum())
+    return table
 
 
 def _with_totals(table: pd.DataFrame) -> pd.DataFrame:

@@ -18,6 +18,10 @@ IMPORTERS: dict[str, str] = {
     "discourse": "forum_anecdotes.corpus.importers.discourse:import_discourse",
     "jsonl": "forum_anecdotes.corpus.importers.generic:import_jsonl",
     "csv": "forum_anecdotes.corpus.importers.generic:import_csv",
+    "reddit_json_threads": "forum_anecdotes.corpus.importers.reddit_threads:import_reddit_json_threads",
+    "opiates_comment_trees": "forum_anecdotes.corpus.importers.reddit_threads:import_opiates_comment_trees",
+    "reddit_threads": "forum_anecdotes.corpus.importers.reddit_threads:import_reddit_threads",
+    "opiates_submissions": "forum_anecdotes.corpus.importers.reddit_threads:import_opiates_submissions",
 }
 
 

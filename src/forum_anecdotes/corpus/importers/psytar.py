@@ -21,7 +21,7 @@ import openpyxl
 
 from forum_anecdotes.corpus.importers.base import parse_timestamp
 from forum_anecdotes.io import BadInput, Rejects
-from forum_anecdotes.schema import LabelOrigin, LabelRecord, Origin, RawPost
+from forum_anecdotes.schema import Agent, LabelOrigin, LabelRecord, Origin, RawPost
 
 #: PsyTAR sentence label -> label of the contract. INF (ineffective), SSI (signs/symptoms of
 #: illness) and DI (drug indications) have no counterpart and are not mapped.
@@ -63,7 +63,7 @@ def import_psytar(path: Path, *, source: str, rejects: Rejects, options: Mapping
             parts = [_cell(row["side-effect"]), _cell(row["comment"])]
             labels = tuple(
                 LabelRecord(name=label, value=int(post_id in positives[code]), origin=LabelOrigin.EXTERNAL.value,
-                            by=LABELLED_BY, note=f"PsyTAR sentence label {code} on any sentence of the post")
+                            by=LABELLED_BY, agent=Agent.DATASET.value, note=f"PsyTAR sentence label {code} on any sentence of the post")
                 for code, label in PSYTAR_LABEL_MAP.items()
             )
             yield RawPost(
