@@ -170,7 +170,7 @@ def test_current_answers_latest_undo_and_unclear():
     assert array.shape == (L, 2, 2)
     np.testing.assert_array_equal(array[:, 0, :], [[1, 0]] * L)
     assert np.isnan(array[:, 1, 1]).all() and (array[:, 1, 0] == 1).all()
-    with pytest.raises(ValueError, match="missing label"):
+    with pytest.raises(ValueError, match="at least one label"):
         current_answers([{**answer("p1", "ann-1", zeros), "labels": {}}])
 
 

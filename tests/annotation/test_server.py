@@ -157,7 +157,7 @@ def test_names_are_matched_ignoring_case_and_spaces(server):
     ("GET", "/api/tasks", None, 400, "give your annotator name"),
     ("POST", "/api/answer", {"annotator": "ann-1", "task_id": "nope", "labels": {}}, 404, "has no task 'nope'"),
     ("POST", "/api/answer", {"annotator": "zz", "task_id": "b1-ann-1-1", "labels": {}}, 404, "no tasks for annotator"),
-    ("POST", "/api/answer", {"annotator": "ann-1", "task_id": "b1-ann-1-1", "labels": {"first_hand": 1}}, 400, "missing label(s)"),
+    ("POST", "/api/answer", {"annotator": "ann-1", "task_id": "b1-ann-1-1", "labels": {"first_hand": 1}}, 400, "asks effect_beneficial"),
     ("POST", "/api/answer", {"annotator": "ann-1", "task_id": "b1-ann-1-1", "labels": {**dict.fromkeys(LABEL_NAMES, 0), "x": 1}},
      400, "unknown label(s) x"),
     ("POST", "/api/answer", {"annotator": "ann-1", "task_id": "b1-ann-1-1", "labels": dict.fromkeys(LABEL_NAMES, True)},

@@ -80,7 +80,7 @@ def test_bad_lines_are_named_and_reading_goes_on(tmp_path):
 
 @pytest.mark.parametrize("change, expected", [
     (lambda r: r["labels"].update(effect_magic=1), "unknown label(s) effect_magic"),
-    (lambda r: r["labels"].pop("first_hand"), "missing label(s) first_hand"),
+    (lambda r: r["labels"].clear(), "answer at least one label"),
     (lambda r: r["labels"].update(first_hand=2), "label value(s) not 0 or 1: first_hand"),
     (lambda r: r["labels"].update(first_hand=True), "label value(s) not 0 or 1: first_hand"),
     (lambda r: r.pop("post_id"), "missing or empty post_id"),

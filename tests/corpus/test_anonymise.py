@@ -12,9 +12,12 @@ from forum_anecdotes.corpus.anonymise import (
     age_band,
     coarsen_date,
     is_distinctive_community_name,
+    mentioned_handles,
     normalise_handle,
     pseudonymise_author,
 )
+from forum_anecdotes.corpus.anonymise.gazetteer import gazetteer
+from forum_anecdotes.corpus.anonymise.wordlists import Evidence, could_be_name
 from forum_anecdotes.keys import KeyMissing, create_key_file, keyed_digest, load_key
 from forum_anecdotes.corpus.pii_eval import synthetic_community_names, synthetic_posts
 from forum_anecdotes.schema import DELETED_AUTHOR, PLACEHOLDER_KINDS
@@ -271,6 +274,211 @@ def test_many_community_names_stay_fast():
     assert any(r.kind == "USER" for result in results for r in result.replacements)
     named = f"Thanks {names[4321]} for the tip"
     assert scrubber.scrub(named).text == "Thanks [USER_1] for the tip"
+
+
+# ---- handles after numbers, handles mentioned elsewhere ----
+
+
+@pytest.mark.parametrize(
+    "text, handle",
+    [
+        ("recommend 2 /u/slate_heron15 for the taper spreadsheet", "/u/slate_heron15"),
+        ("thanks 100x u/quiet_fern for this", "u/quiet_fern"),
+        ("honestly 10/10 u/MossyGate would read again", "u/MossyGate"),
+        ("taper step 5/u/Copper_Kettle9 what do you think", "/u/Copper_Kettle9"),
+        ("seconding 8mgu/amber_lamp_7 on that", "u/amber_lamp_7"),
+    ],
+)
+def test_a_handle_after_a_number_is_a_user(text, handle):
+    r = only(TextScrubber().scrub(text), "USER")
+    assert text[r.start:r.end] == handle
+
+
+def test_dose_rates_after_a_number_are_not_users():
+    text = "10 u/day of insulin, 100u/ml pens, 5 u/kg, 2 u/hour and 4 u/dose"
+    assert TextScrubber().scrub(text).replacements == []
+
+
+def test_mentioned_handles_lists_u_and_at_mentions_as_written():
+    text = "thanks u/Slate_Heron and /u/mossyGATE, @Pine_Cone7 too; mail a@example.org at 10 u/day or @9pm"
+    assert mentioned_handles(text) == {"Slate_Heron", "mossyGATE", "Pine_Cone7"}
+    assert mentioned_handles("no handles here, 2 u/kg") == set()
+
+
+def test_handles_mentioned_in_one_post_are_found_bare_in_others():
+    # the build collects mentioned handles over a source and passes them as community names
+    handles = mentioned_handles("as u/Slate_Heron said, and u/fern said too")
+    scrubber = TextScrubber(community_names=handles)
+    result = scrubber.scrub("Slate_Heron was right, the fern in my window agrees")
+    assert result.text == "[USER_1] was right, the fern in my window agrees"  # "fern" is no distinctive handle
+
+
+def test_a_handle_mentioned_in_a_post_is_found_bare_in_the_same_post():
+    text = "shoutout u/Slate_Heron! Slate_Heron's schedule worked"
+    assert TextScrubber().scrub(text).text == "shoutout [USER_1]! [USER_1]'s schedule worked"
+
+
+# ---- names without an honorific ----
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        # signatures
+        ("Thanks everyone for the advice, good luck. Rosamund.", "Rosamund"),
+        ("It gets easier, I promise.\n-E", "E"),
+        ("Stick with the taper.\n— Tobias", "Tobias"),
+        ("Will update next week.\n\nCheers,\nRadomir", "Radomir"),
+        ("That's all for now xx P", "P"),
+        ("keep going, it passes ~ J", "J"),
+        ("take it slow with the cuts. -QB", "QB"),
+        ("that is all from me. Henrike x", "Henrike"),
+        ("one day at a time.\n\nbe well,\nHazel", "Hazel"),
+        ("Peace, D.", "D"),
+        # self-introductions
+        ("I'm Hannelore, 34, tapering off clonazepam.", "Hannelore"),
+        ("so yeah im Aurelie and i drink too much", "Aurelie"),
+        ("Dev here. Been reading this sub for a year.", "Dev"),
+        ("Jake, 27, long time lurker.", "Jake"),
+        ("Hi all, this is Carla from the peer support line.", "Carla"),
+        ("Ottoline (29f) here, 3 months off benzos", "Ottoline"),
+        ("ok so its Benedikt again with the week 3 numbers", "Benedikt"),
+        # third parties
+        ("my best friend, A***, found me on the floor.", "A***"),
+        ("my brother Luis drove me to detox.", "Luis"),
+        ("my wife Kim has been great.", "Kim"),
+        ("my sponsor Dave says one day at a time.", "Dave"),
+        ("Nurse Patel gave me the first dose.", "Patel"),
+        ("my therapist (Yannick) suggested journaling", "Yannick"),
+        ("my dealer, Quentin, sold me pressed bars", "Quentin"),
+        ("my brother Luis Ortega", "Luis Ortega"),
+    ],
+)
+def test_names_without_an_honorific(text, name):
+    r = only(TextScrubber().scrub(text), "NAME")
+    assert text[r.start:r.end] == name
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm Tired of this. I'm Sober now. I'm Clean for 30 days. I'm Canadian and I'm Bipolar.",
+        "Pharmacist here. Newbie here. Lurker here. Canadian here. Mom here, 52.",
+        "My Doctor Prescribed Me Xanax And My Brother Overdosed",
+        "my friend Molly, my girlfriend Tina, my roommate Charlie and Lucy in the sky, Mary Jane at night",
+        "my sister Has been clean for years and the nurse Practitioner agreed",
+        "Hope this helps.\n\nPeace",
+        "Good luck!\n- OP",
+        "Any advice appreciated.\nTIA",
+        "Sources:\n- Ashton Manual\n- Benzo Buddies\n- Quitting Guide",
+        "It's Friday again. This is Xanax from a real pharmacy, not pressed.",
+        "Mixing DXM and MDMA is dangerous. -- PSA",
+        "signed,\nA grateful mom",
+        "I hope this finds you well. Namaste",
+    ],
+)
+def test_words_and_drug_names_after_name_cues_are_not_names(text):
+    result = TextScrubber().scrub(text)
+    assert [r for r in result.replacements if r.kind == "NAME"] == []
+
+
+def test_how_much_evidence_a_word_needs_to_be_a_name():
+    assert could_be_name("Priyamvada", Evidence.WEAK)  # no English word
+    assert not could_be_name("Tired", Evidence.STRONG)  # a common word, whatever the cue
+    assert not could_be_name("Hazel", Evidence.WEAK) and could_be_name("Hazel", Evidence.MEDIUM)  # word and name
+    assert not could_be_name("Verity", Evidence.MEDIUM) and could_be_name("Verity", Evidence.STRONG)  # rare word
+    assert not could_be_name("Molly", Evidence.STRONG) and not could_be_name("Charlie", Evidence.STRONG)  # drugs
+    assert not could_be_name("I", Evidence.STRONG)
+
+
+# ---- places ----
+
+
+@pytest.mark.parametrize(
+    "text, places",
+    [
+        ("I live in Leeds and my clinic is in Bradford.", ["Leeds", "Bradford"]),
+        ("moved to Bakersfield last spring", ["Bakersfield"]),
+        ("Anyone near Duluth? or outside of Wichita Falls", ["Duluth", "Wichita Falls"]),
+        ("born in Mobile, grew up in Reading, PA, now in Bath", ["Mobile", "Reading", "Bath"]),
+        ("Grew up in Cuyahoga County, Ohio, then Orleans Parish. Visited Palm Beach County.",
+         ["Cuyahoga County", "Orleans Parish", "Palm Beach County"]),
+        ("Springfield, IL and Tinytown, OH and Guelph, Ontario", ["Springfield", "Tinytown", "Guelph"]),
+        ("a village named Millbrook, two pharmacies and a pub", ["Millbrook"]),
+        ("33m, Spokane. Been on subs for 3 years.", ["Spokane"]),
+        ("I'm in North Carolina now, was in South Boston before, then in West Yorkshire.",
+         ["South Boston", "West Yorkshire"]),
+        ("Albuquerque has a syringe programme. i moved from albuquerque last year.", ["Albuquerque", "albuquerque"]),
+        ("I'm in Kansas City; New York City is big; San Diego too; the clinic in Gdańsk", 
+         ["Kansas City", "New York City", "San Diego", "Gdańsk"]),
+        ("Spent my twenties in Kraków, Poland", ["Kraków"]),
+        ("the clinic in Bradford (Leeds) is closed", ["Bradford", "Leeds"]),
+        ("Straße? I moved to Düsseldorf, then to Malmö", ["Düsseldorf", "Malmö"]),
+    ],
+)
+def test_places_smaller_than_a_state_are_replaced(text, places):
+    result = TextScrubber().scrub(text)
+    assert [text[r.start:r.end] for r in result.replacements] == places
+    assert {r.placeholder for r in result.replacements} == {"[PLACE]"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm from Canada, live in Texas, vacationed in Europe and the Midwest, now in New South Wales.",
+        "the Reading at 6pm was high. Mobile phones. Buffalo wings. Florence and the Machine.",
+        "got a text from Austin and Irving yesterday. Talked to Jackson.",
+        "in Recovery, in Treatment, in Hope, in March, in NA, in Spanish, in Kratom world",
+        "Most tapers in the Ashton manual go 10% a month; the Sinclair method too.",
+        "in North Carolina, in South Africa, in West Virginia, in East Asia",
+        "I moved to Suboxone from methadone, then from Celexa to Zoloft.",
+        "Thanks Dave, OK? Sure, IN the end it worked.",
+    ],
+)
+def test_states_countries_regions_and_words_are_not_places(text):
+    assert [r for r in TextScrubber().scrub(text).replacements if r.kind == "PLACE"] == []
+
+
+def test_the_gazetteer_is_built_once():
+    assert gazetteer() is gazetteer()
+    assert ("spokane",) in gazetteer().places
+    assert ("texas",) in gazetteer().protected and ("ohio",) in gazetteer().protected
+
+
+# ---- broken links and phone numbers ----
+
+
+@pytest.mark.parametrize(
+    "text, url, placeholder",
+    [
+        ("source: nih.g… bmed/8122957 and more", "nih.g… bmed/8122957", "[URL]"),
+        ("see https://www.ncbi.nlm.nih.g… bmed/8122957 ok", "https://www.ncbi.nlm.nih.g… bmed/8122957", "[URL]"),
+        ("ncbi.nlm.nih.gov/ pubmed/8122957 is the study", "ncbi.nlm.nih.gov/ pubmed/8122957", "[URL:nih.gov]"),
+        ("read https://example.org/pub... med/42 later", "https://example.org/pub... med/42", "[URL:example.org]"),
+    ],
+)
+def test_a_link_broken_by_a_space_or_an_ellipsis_is_replaced_whole(text, url, placeholder):
+    r = only(TextScrubber().scrub(text), "URL")
+    assert (text[r.start:r.end], r.placeholder) == (url, placeholder)
+
+
+def test_no_placeholder_shows_a_truncated_domain():
+    result = TextScrubber().scrub("https://www.ncbi.nlm.nih.g… and erowid.org/ and then i.e... and/or")
+    assert [r.placeholder for r in result.replacements] == ["[URL]", "[URL:erowid.org]"]
+
+
+@pytest.mark.parametrize(
+    "text, phone",
+    [
+        ("call (555) 010-4477 ext. 12 tomorrow", "(555) 010-4477 ext. 12"),
+        ("the line is 020 7946 0321 x 214", "020 7946 0321 x 214"),
+        ("call 1-800-555-CARE now", "1-800-555-CARE"),
+        ("or 888-GET-SOBER any time", "888-GET-SOBER"),
+    ],
+)
+def test_extensions_and_lettered_numbers_are_part_of_the_phone_number(text, phone):
+    r = only(TextScrubber().scrub(text), "PHONE")
+    assert text[r.start:r.end] == phone
 
 
 # ---- dates and ages ----

@@ -67,7 +67,9 @@ def test_thread_structure_parents_and_positions(built):
 
 def test_no_real_name_or_identifier_is_written(built):
     tmp, _ = built
-    written = "".join(p.read_text(encoding="utf-8") for p in (tmp / "corpus").rglob("*") if p.is_file() and p.suffix != ".png")
+    # the Parquet files hold the same records as the JSONL files (test_parquet_splits_...)
+    written = "".join(p.read_text(encoding="utf-8") for p in (tmp / "corpus").rglob("*")
+                      if p.is_file() and p.suffix not in (".png", ".parquet"))
     written += (tmp / "DATA_CARD.md").read_text(encoding="utf-8")
     for secret in ("mossy_lantern_77", "tidal_heron_42", "copper_kettle_9", "quietfox_22", "harbor_owl",
                    "lantern_moth", "riverstone_writer", "moss@example.org"):
@@ -171,3 +173,65 @@ def test_missing_sources_are_named_with_where_to_get_them(tmp_path):
     for spec in BUILTIN_SOURCES:
         assert spec.name in message
     assert "basaldella/psytarpreprocessor" in message
+
+
+def test_reddit_threads_are_published_as_structure_without_text_or_native_ids(built):
+    tmp, result = built
+    records = [r for r in _records(tmp / "corpus") if r["source"] == "reddit_threads"]
+    assert records
+    assert all(r["text"] is None and r["title"] is None for r in records)
+    native = {"k7aa01", "k7aa02", "k7aa03", "c7b0001", "c7b0004"}  # ids in the fixture files
+    assert not any(n in r["post_id"] or n in r["thread_id"] or n in (r["parent_id"] or "") for r in records for n in native)
+    by_id = {r["post_id"]: r for r in records}
+    replies = [r for r in records if r["parent_id"]]
+    assert replies and all(by_id[r["parent_id"]]["thread_id"] == r["thread_id"] for r in replies)
+    # the substances come from the withheld text
+    assert any(r["drugs"] for r in records)
+    assert result.report["threads_3plus_linked"]["reddit_threads"] >= 1
+    assert result.report["sources"]["reddit_threads"]["skipped"] == {
+        "repeated comment": 1, "repeated submission": 1, "repeated thread": 1}
+
+
+def test_records_read_add_up_for_every_source(built):
+    for name, stats in built[1].report["sources"].items():
+        assert stats["read"] == (stats["imported"] + sum(stats["rejected"].values()) + sum(stats["skipped"].values())
+                                 + sum(stats["furniture_posts_dropped"].values())), name
+
+
+def test_parquet_splits_have_the_same_dtypes(built):
+    import pandas as pd
+
+    data_dir = built[0] / "corpus" / "data"
+    frames = {s: pd.read_parquet(data_dir / f"{s}.parquet") for s in SPLITS}
+    dtypes = {s: f.dtypes.astype(str).to_dict() for s, f in frames.items()}
+    assert dtypes["train"] == dtypes["validation"] == dtypes["test"]
+    assert sum(len(f) for f in frames.values()) == len(_records(built[0] / "corpus"))
+    assert list(frames["train"].columns) == list(POST_FIELDS)
+    records = _records(built[0] / "corpus")
+    from_parquet = [r for s in SPLITS for r in frames[s].to_dict("records")]
+    assert [r["post_id"] for r in from_parquet] == [r["post_id"] for r in records]
+    assert [r["text"] if isinstance(r["text"], str) else None for r in from_parquet] == [r["text"] for r in records]
+
+
+def test_withheld_text_is_reattached_in_memory_only(built, tmp_path, monkeypatch):
+    tmp, _ = built
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf-cache"))
+    loaded = load_corpus(corpus_dir=tmp / "corpus", raw_dir=tmp / "raw", key=b"forum-anecdotes-test-key-0123456789")
+    threads = [r for s in SPLITS for r in loaded[s] if r["source"] == "reddit_threads"]
+    assert threads and all(r["text"] is not None for r in threads)
+    assert all(r["text"] for s in SPLITS for r in loaded[s] if r["source"] == "psytar")
+    for s in SPLITS:
+        assert loaded[s].cache_files == [] or all("hf-cache" not in f["filename"] for f in loaded[s].cache_files)
+    written = b"".join(p.read_bytes() for p in (tmp_path / "hf-cache").rglob("*") if p.is_file()) if (tmp_path / "hf-cache").exists() else b""
+    sample = threads[0]["text"][:30].encode()
+    assert sample not in written
+
+
+def test_reattaching_with_another_key_fails_clearly(built):
+    from forum_anecdotes.corpus.load import WithheldTextError
+
+    tmp, _ = built
+    with pytest.raises(WithheldTextError, match="another key"):
+        load_corpus(corpus_dir=tmp / "corpus", raw_dir=tmp / "raw", key=b"another-key-entirely-0123456789")
+    with pytest.raises(WithheldTextError, match="needs the key"):
+        load_corpus(corpus_dir=tmp / "corpus", raw_dir=tmp / "raw")

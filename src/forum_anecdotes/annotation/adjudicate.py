@@ -244,7 +244,7 @@ def adjudicate(
         post_answers = sorted(by_post.get(post_id, []), key=lambda a: a["annotator"])
         out: list[LabelRecord] = []
         for name in LABEL_NAMES:
-            votes = {a["annotator"]: int(a["labels"][name]) for a in post_answers}
+            votes = {a["annotator"]: int(a["labels"][name]) for a in post_answers if name in a["labels"]}
             decision = chosen.get((post_id, name), (None, None))[1]
             if decision is not None and not votes:
                 unmatched.append(decision)
@@ -258,7 +258,7 @@ def adjudicate(
             elif enough and majority is not None:
                 out.append(_vote_record(name, majority, post_answers, votes))
             elif not enough:
-                out += [_annotator_record(name, a) for a in post_answers]
+                out += [_annotator_record(name, a) for a in post_answers if name in a["labels"]]
             if ones and zeros:
                 resolved_by = "decision" if decision is not None else (MAJORITY_VOTE if enough and not tie else None)
                 value = decision["value"] if decision is not None else (majority if resolved_by else None)

@@ -95,7 +95,8 @@ def answers_to_arrays(answers: Iterable[dict]) -> tuple[list[str], list[str], np
     array = np.full((len(LABEL_NAMES), len(post_ids), len(annotators)), np.nan)
     for a in current:
         for k, name in enumerate(LABEL_NAMES):
-            array[k, row[a["post_id"]], col[a["annotator"]]] = a["labels"][name]
+            if name in a["labels"]:  # a label the task did not ask stays missing
+                array[k, row[a["post_id"]], col[a["annotator"]]] = a["labels"][name]
     return post_ids, annotators, array
 
 

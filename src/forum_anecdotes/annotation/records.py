@@ -8,6 +8,8 @@ A **task** line (batch files, ``<batch>/<annotator>.jsonl``)::
      "opening": {"post_id": "...", "title": "...", "text": "..."} | null,
      "labels": ["effect_beneficial", ...], "guide_version": "1.0"}
 
+``labels`` lists the labels the task asks, in contract order.
+
 ``parent`` is the post it replies to, ``opening`` the thread's first post (null when the task is
 itself the first post). ``selection`` says how the post was chosen (:data:`SELECTIONS`).
 
@@ -22,8 +24,9 @@ or an **undo** line, which withdraws an earlier answer of the same annotator::
 
     {"answer_id": "...", "undo": "<answer_id withdrawn>", "annotator": "ann-1", "time": "..."}
 
-Every label of the contract is answered 0 or 1 in an answer (the page starts each at 0 and the
-annotator presses a key to set it); ``unclear`` flags a post the annotator could not judge under
+An answer gives 0 or 1 for every label its task asks (``labels`` of the task: usually all five;
+PsyTAR tasks ask only the two labels PsyTAR's own annotation lacks). The page starts each at 0 and
+the annotator presses a key to set it. ``unclear`` flags a post the annotator could not judge under
 the guide (its labels are then not used as gold, see the guide).
 """
 from __future__ import annotations
@@ -103,6 +106,12 @@ ANSWER_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Answer
 UNDO_FIELDS: tuple[str, ...] = ("answer_id", "undo", "annotator", "time")
 
 
+def asked_labels(task: dict[str, Any]) -> list[str]:
+    """The labels a task asks, in contract order (all of them when the task does not say)."""
+    asked = task.get("labels") or LABEL_NAMES
+    return [name for name in LABEL_NAMES if name in asked]
+
+
 def answer_problems(record: dict[str, Any]) -> list[str]:
     """What is wrong with one answer or undo record (empty when nothing is).
 
@@ -135,9 +144,8 @@ def answer_problems(record: dict[str, Any]) -> list[str]:
         unknown_labels = sorted(set(labels) - set(LABEL_NAMES))
         if unknown_labels:
             problems.append(f"unknown label(s) {', '.join(unknown_labels)}; the labels are {', '.join(LABEL_NAMES)}")
-        missing_labels = [n for n in LABEL_NAMES if n not in labels]
-        if missing_labels:
-            problems.append(f"missing label(s) {', '.join(missing_labels)}")
+        if not labels:
+            problems.append("labels: answer at least one label")
         bad_values = [n for n, v in labels.items() if n in LABEL_NAMES and (isinstance(v, bool) or v not in (0, 1))]
         if bad_values:
             problems.append(f"label value(s) not 0 or 1: {', '.join(bad_values)}")

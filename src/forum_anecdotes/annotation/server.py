@@ -29,10 +29,15 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from forum_anecdotes.annotation.records import GUIDE_VERSION, Answer, utc_now
+from forum_anecdotes.annotation.records import (
+    GUIDE_VERSION,
+    Answer,
+    asked_labels,
+    utc_now,
+)
 from forum_anecdotes.annotation.store import AnswerStore, current
 from forum_anecdotes.io import BadInput, Rejects, iter_json_lines
-from forum_anecdotes.labels import LABELS
+from forum_anecdotes.labels import LABEL_NAMES, LABELS
 from forum_anecdotes.schema import Agent
 
 #: An annotator's name: it becomes part of file names, so nothing that could leave the folder.
@@ -127,6 +132,10 @@ class Batch:
         task = next((t for t in self.tasks[annotator] if t["task_id"] == body.get("task_id")), None)
         if task is None:
             raise ApiError(404, f"annotator {annotator!r} has no task {body.get('task_id')!r}")
+        labels = body.get("labels")
+        # unknown labels are reported by the record's own check below
+        if isinstance(labels, dict) and set(labels) <= set(LABEL_NAMES) and set(labels) != set(asked_labels(task)):
+            raise ApiError(400, f"answer not saved: task {task['task_id']} asks {', '.join(asked_labels(task))}")
         try:
             record = Answer(task_id=task["task_id"], post_id=task["post_id"], batch=task["batch"], annotator=annotator,
                             agent=Agent.PERSON.value, guide_version=self.guide_version, time=utc_now(),

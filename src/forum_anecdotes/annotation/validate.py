@@ -20,7 +20,11 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from forum_anecdotes.annotation.records import GUIDE_VERSION, answer_problems
+from forum_anecdotes.annotation.records import (
+    GUIDE_VERSION,
+    answer_problems,
+    asked_labels,
+)
 from forum_anecdotes.io import BadInput, iter_binary_lines
 
 ERROR = "error"
@@ -222,6 +226,10 @@ def validate_answers(
             else:
                 if isinstance(post_id, str) and post_id and task.get("post_id") != post_id:
                     error(line, f"post_id {post_id} is not the post of task {task_id} ({task.get('post_id')})")
+                labels = record.get("labels")
+                if isinstance(labels, dict) and set(labels) != set(asked_labels(task)):
+                    error(line, f"answers labels {', '.join(sorted(labels))}, but task {task_id} asks "
+                                f"{', '.join(asked_labels(task))}")
                 batch = record.get("batch")
                 if task.get("batch") is not None and isinstance(batch, str) and batch and task.get("batch") != batch:
                     error(line, f"batch {batch} is not the batch of task {task_id} ({task.get('batch')})")

@@ -1,8 +1,16 @@
-"""Measuring the anonymiser on a hand-marked PII test set.
+"""Measuring the anonymiser on hand-marked PII test sets.
 
-The test set (``tests/fixtures/pii/pii_testset.jsonl``) holds short invented forum posts with every
-identifier marked inline as ``{{TYPE|value}}``, e.g. ``ask {{USER|@Anna_W}} or mail
-{{EMAIL|anna@example.org}}``. One JSON object per line::
+Two test sets, each of short forum posts with every identifier marked inline as
+``{{TYPE|value}}``, e.g. ``ask {{USER|@Anna_W}} or mail {{EMAIL|anna@example.org}}``:
+
+* set 1, ``tests/fixtures/pii/pii_testset.jsonl`` (:data:`DEFAULT_TESTSET`): invented posts
+  written together with the rules, hard negatives included. The rules are developed on it;
+* set 2, ``tests/fixtures/pii/pii_testset_realistic.jsonl`` (:data:`REALISTIC_TESTSET`): 233
+  realistic posts written by someone else before the NAME and PLACE rules existed. It is a
+  held-out measurement: its errors may be read, but none of its strings may go into a rule,
+  a word list or a test.
+
+One JSON object per line::
 
     {"id": "pii-001", "text": "...", "thread_names": ["..."], "community_names": ["..."]}
 
@@ -13,8 +21,8 @@ identifier marked inline as ``{{TYPE|value}}``, e.g. ``ask {{USER|@Anna_W}} or m
 * precision: a replacement is *correct* when it overlaps a gold span of its kind; any other
   replacement is a false positive of its own kind.
 
-``scripts/evaluate_anonymiser.py`` prints the table and, with ``--check``, fails when a target of
-:data:`TARGET_RECALL` or :data:`TARGET_PRECISION` is missed.
+``scripts/evaluate_anonymiser.py`` prints a table per set and, with ``--check``, fails when a
+target of :func:`targets_for` or :data:`TARGET_PRECISION` is missed on either.
 """
 from __future__ import annotations
 
@@ -23,7 +31,7 @@ import json
 import random
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,13 +39,33 @@ from forum_anecdotes.corpus.anonymise import TextScrubber
 from forum_anecdotes.paths import REPO_ROOT
 from forum_anecdotes.schema import PLACEHOLDER_KINDS
 
-#: Recall each kind must reach on the test set. Handles, emails, URLs and phone numbers are
-#: regular enough to be caught every time; person names in free text are not.
-TARGET_RECALL: dict[str, float] = {"USER": 1.0, "EMAIL": 1.0, "URL": 1.0, "PHONE": 1.0, "NAME": 0.9}
+#: Recall each kind must reach on a test set. Handles, emails, URLs and phone numbers are
+#: regular enough to be caught every time; person names and places in free text are not.
+TARGET_RECALL: dict[str, float] = {"USER": 1.0, "EMAIL": 1.0, "URL": 1.0, "PHONE": 1.0, "NAME": 0.9, "PLACE": 0.9}
 #: Precision over all kinds together: researchers read the scrubbed text.
 TARGET_PRECISION = 0.9
 
-DEFAULT_TESTSET = REPO_ROOT / "tests" / "fixtures" / "pii" / "pii_testset.jsonl"
+_PII_DIR = REPO_ROOT / "tests" / "fixtures" / "pii"
+DEFAULT_TESTSET = _PII_DIR / "pii_testset.jsonl"
+REALISTIC_TESTSET = _PII_DIR / "pii_testset_realistic.jsonl"
+#: Both sets, in the order they are reported.
+DEFAULT_TESTSETS: tuple[Path, ...] = (DEFAULT_TESTSET, REALISTIC_TESTSET)
+
+
+def targets_for(testset: str | Path) -> dict[str, float]:
+    """The recall targets of a test set.
+
+    Args:
+        testset: the set's path or file name ("pii_testset_realistic.jsonl").
+
+    Returns:
+        Kind -> recall target. Both sets have the targets of :data:`TARGET_RECALL`: the held-out
+        set 2 must be met as well as the set the rules were written with, and so must any other
+        set given by path.
+    """
+    del testset  # one set of targets today; the argument lets a set get its own later
+    return dict(TARGET_RECALL)
+
 
 _MARK = re.compile(r"\{\{([A-Za-z]+)\|([^{}|]*)\}\}")
 _ALLOWED_KEYS = frozenset({"id", "text", "thread_names", "community_names"})
@@ -247,10 +275,18 @@ def evaluate(
     return scores
 
 
-def missed_targets(scores: dict[str, KindScore]) -> list[str]:
-    """The targets that ``scores`` miss, one line each (empty when all are met)."""
+def missed_targets(scores: dict[str, KindScore], *, targets: Mapping[str, float] | None = None) -> list[str]:
+    """The targets that ``scores`` miss, one line each (empty when all are met).
+
+    Args:
+        scores: from :func:`evaluate`.
+        targets: kind -> recall target; default :data:`TARGET_RECALL`.
+
+    Returns:
+        One line per missed target, e.g. "NAME: recall 0.850 < 0.90".
+    """
     missed = []
-    for kind, target in TARGET_RECALL.items():
+    for kind, target in (TARGET_RECALL if targets is None else targets).items():
         recall = scores[kind].recall
         if recall is None:
             missed.append(f"{kind}: no gold identifiers to measure recall on")
@@ -262,26 +298,30 @@ def missed_targets(scores: dict[str, KindScore]) -> list[str]:
     return missed
 
 
-def scores_to_json(scores: dict[str, KindScore], *, testset: str | Path, examples: int) -> dict[str, Any]:
+def scores_to_json(
+    scores: dict[str, KindScore], *, testset: str | Path, examples: int, targets: Mapping[str, float] | None = None
+) -> dict[str, Any]:
     """The scores, the targets and what was missed, as a JSON-ready dict."""
+    targets = targets_for(testset) if targets is None else dict(targets)
     return {
         "testset": str(testset),
         "examples": examples,
-        "targets": {"recall": TARGET_RECALL, "precision": TARGET_PRECISION},
-        "missed_targets": missed_targets(scores),
+        "targets": {"recall": targets, "precision": TARGET_PRECISION},
+        "missed_targets": missed_targets(scores, targets=targets),
         "scores": {kind: s.to_dict() for kind, s in scores.items()},
     }
 
 
-def format_table(scores: dict[str, KindScore]) -> str:
+def format_table(scores: dict[str, KindScore], *, targets: Mapping[str, float] | None = None) -> str:
     """The scores as a plain-text table; "target" is a recall target, or the precision target for ALL."""
+    targets = TARGET_RECALL if targets is None else targets
     header = ("kind", "gold", "tp", "fn", "fp", "recall", "precision", "target", "ok")
     rows = [header]
     for kind, s in scores.items():
         if kind == "ALL":
             target, ok = f"P>={TARGET_PRECISION:.2f}", s.precision is None or s.precision >= TARGET_PRECISION
-        elif kind in TARGET_RECALL:
-            target, ok = f"R>={TARGET_RECALL[kind]:.2f}", s.recall is not None and s.recall >= TARGET_RECALL[kind]
+        elif kind in targets:
+            target, ok = f"R>={targets[kind]:.2f}", s.recall is not None and s.recall >= targets[kind]
         else:
             target, ok = "-", True
         counts = (str(s.gold), str(s.tp), str(s.fn), str(s.fp))

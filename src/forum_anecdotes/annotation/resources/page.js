@@ -161,9 +161,14 @@
     box.querySelector(".context-text").textContent = post.text || "";
   }
 
+  // The labels a task asks (all of them unless the task lists fewer, as PsyTAR tasks do).
+  function asked(t) {
+    return state.labels.filter((l) => !t.labels || t.labels.includes(l.name));
+  }
+
   function blankForm() {
     const labels = {};
-    state.labels.forEach((l) => { labels[l.name] = 0; });
+    asked(task()).forEach((l) => { labels[l.name] = 0; });
     return { labels, unclear: false, note: "" };
   }
 
@@ -172,7 +177,7 @@
   }
 
   function sameForm(a, b) {
-    return a.unclear === b.unclear && a.note === b.note && state.labels.every((l) => a.labels[l.name] === b.labels[l.name]);
+    return a.unclear === b.unclear && a.note === b.note && asked(task()).every((l) => a.labels[l.name] === b.labels[l.name]);
   }
 
   function task() { return state.tasks[state.index]; }
@@ -207,7 +212,15 @@
   function renderForm() {
     const t = task();
     const f = form();
-    state.labels.forEach((l) => setToggle($(`label-toggle-${l.name}`), f.labels[l.name] === 1));
+    const askedNames = asked(t).map((l) => l.name);
+    state.labels.forEach((l) => {
+      const button = $(`label-toggle-${l.name}`);
+      const isAsked = askedNames.includes(l.name);
+      button.disabled = !isAsked;  // a label the task does not ask is shown greyed out, never answered
+      button.closest("li").classList.toggle("not-asked", !isAsked);
+      setToggle(button, f.labels[l.name] === 1);
+      if (!isAsked) button.querySelector(".toggle-value").textContent = "not asked";
+    });
     setToggle($("unclear-toggle"), f.unclear);
     if ($("note").value !== f.note) $("note").value = f.note;
     const saved = state.answers[t.post_id];
@@ -241,6 +254,7 @@
 
   function toggleLabel(i) {
     const name = state.labels[i].name;
+    if (!asked(task()).some((l) => l.name === name)) return;
     editForm((f) => { f.labels[name] = f.labels[name] === 1 ? 0 : 1; });
   }
 

@@ -6,13 +6,17 @@ Two things happen to every post before it is published:
   under a secret key, so the same person gets the same pseudonym in every source and every build,
   and nobody without the key can go back from the pseudonym to the handle;
 * identifiers in its text become typed placeholders (:class:`TextScrubber`): ``[USER_n]``,
-  ``[EMAIL]``, ``[URL:domain]``, ``[PHONE]``, ``[IP]``, ``[ADDRESS]`` and ``[NAME]``. The values
-  are never kept, only their kind and offsets (:class:`Replacement`).
+  ``[EMAIL]``, ``[URL:domain]``, ``[PHONE]``, ``[IP]``, ``[ADDRESS]``, ``[NAME]`` and
+  ``[PLACE]``. The values are never kept, only their kind and offsets (:class:`Replacement`).
 
 The scrubber is rule-based and tuned for precision as much as for recall, because researchers
-read the scrubbed text: doses ("20mg", "0.5ml"), dates, prices, chemical names ("5-HT2A") and
-subreddits ("r/opiates") are left alone. ``tests/fixtures/pii/pii_testset.jsonl`` measures it
-(see :mod:`forum_anecdotes.corpus.pii_eval`).
+read the scrubbed text: doses ("20mg", "0.5ml"), dates, prices, chemical names ("5-HT2A"),
+subreddits ("r/opiates"), states and countries are left alone. Two hand-marked test sets in
+``tests/fixtures/pii/`` measure it (see :mod:`forum_anecdotes.corpus.pii_eval`).
+
+Modules: :mod:`.patterns` (regular expressions and word lists), :mod:`.names` (known users),
+:mod:`.persons` (NAME without an honorific), :mod:`.places` (PLACE) and :mod:`.gazetteer`,
+:mod:`.wordlists` (is a token a word, a drug, or possibly a name), :mod:`.scrub` (the scrubber).
 
 Decisions worth knowing:
 
@@ -27,12 +31,26 @@ Decisions worth knowing:
   many handles are ordinary words. Thread names (authors of the same thread) are matched when at
   least 3 characters long, except ordinary words: a thread author "Will" is matched only as
   "Will", one called "hope" not at all.
-* NAME covers names after an honorific and in self-introductions ("my name is ..."), not every
-  person's name in free text: "Hi, I'm Sarah" and a bare "Emily Smith" are not found.
+* Handles mentioned as "u/name" or "@name" count as known users too: within the post that
+  mentions them, and across a source when the build collects them with
+  :func:`mentioned_handles` in its first pass and passes them as ``community_names`` (again only
+  when distinctive). "u/" after a number is a handle ("thanks 2 u/name") unless what follows is
+  a unit of a rate ("10 u/day", "100u/ml").
+* NAME covers names after an honorific ("Dr. Okafor"), in self-introductions ("my name is ...",
+  "I'm Hannah, 34", "Dev here."), after a relation noun ("my brother Luis", "my sponsor Dave",
+  "Nurse Patel") and in signatures at the end of a post ("Cheers,\nMarek", "-E", "— Tom"). Words
+  are told from names with real word lists (:mod:`.wordlists`): "I'm Tired", "Lurker here" and
+  "my doctor Prescribed" are no names, nor are drugs named like people ("my friend Molly"). A
+  bare name with no cue ("talked to Emily about it") is not found.
+* PLACE covers towns, cities, counties and neighbourhoods (:mod:`.places`), from an offline
+  gazetteer and context ("in X", "X, OH", "X County"); names that are also words or given names
+  ("Mobile", "Austin") need context.
 * Speed: the build scrubs thousands of posts per second on one core. Each rule runs only when a
   cheap test says it may match (a word of the post, a character such as "@"), patterns avoid
   case-insensitive and lookbehind-first forms that defeat the regex engine's fast search, and
-  known names are found by dictionary lookup of the post's words, not by a regex of all names.
+  known names, relation nouns and gazetteer names are found by set and dictionary lookups of the
+  post's words, not by a regex of all names. The gazetteer and word lists load once per process
+  (about 2 s), when the first :class:`TextScrubber` is built.
 """
 from __future__ import annotations
 
@@ -47,10 +65,11 @@ from forum_anecdotes.corpus.anonymise.scrub import (
     Replacement,
     ScrubResult,
     TextScrubber,
+    mentioned_handles,
 )
 from forum_anecdotes.schema import DELETED_AUTHOR
 
 __all__ = [
     "DELETED_AUTHOR", "Replacement", "ScrubResult", "TextScrubber", "age_band", "coarsen_date",
-    "is_distinctive_community_name", "normalise_handle", "pseudonymise_author",
+    "is_distinctive_community_name", "mentioned_handles", "normalise_handle", "pseudonymise_author",
 ]

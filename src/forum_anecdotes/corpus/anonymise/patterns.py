@@ -124,6 +124,16 @@ _BARE_URL = re.compile(
     rf"(?<![\w@.\-/:])(?:(?:[a-z0-9](?:[a-z0-9-]{{0,61}}[a-z0-9])?\.)+(?:{_BARE_TLDS})|youtu\.be|t\.me|wa\.me)(?![\w-])"
     rf"(?::\d{{2,5}})?(?:[/?#]{_URL_CHARS}*)?"
 )
+# A top-level domain as the placeholder may show it: letters only, so a host cut short by an
+# ellipsis ("nih.g…") never shows as "[URL:nih.g…]".
+_TLD = re.compile(r"[a-z]{2,24}|xn--[a-z0-9\-]+")
+# The rest of a link after a stray space: a path with a "/" that starts with a letter or digit
+_URL_CONTINUATION = re.compile(rf"[ \t]{{1,2}}(?P<path>[A-Za-z0-9][\w\-.~%]*/{_URL_CHARS}*)")
+# A domain cut by an ellipsis and followed by the rest of its path: "nih.g… bmed/8122957"
+_TRUNCATED_URL = re.compile(
+    r"(?<![\w@.\-/])[a-z0-9][a-z0-9\-]{2,}(?:\.[a-z0-9\-]+)*\.[a-z0-9\-]*(?:…|\.\.\.)"
+    r"(?=[ \t]{1,2}[a-z0-9][\w\-.~%]*/)"
+)
 # A bare domain is matched backwards from its top-level domain: a pattern that starts with a
 # literal "." is searched fast, one that starts with a domain label is tried at every letter.
 _BARE_TLD_HINT = re.compile(rf"\.(?:{_BARE_TLDS}|be|me)(?![\w-])")
@@ -151,8 +161,19 @@ _AT_HANDLE = re.compile(r"(?<![\w@.+\-/])@([A-Za-z0-9_](?:[A-Za-z0-9_.\-]{0,38}[
 # "@9pm" and "@200ug" are times and doses, "@home" is a place, "@OP" a role
 _NOT_A_HANDLE = re.compile(r"\d+(?:[.,]\d+)?(?:mg|ug|mcg|g|ml|am|pm|h|hr|hrs|x|k)?", re.I)
 _HANDLE_STOPWORDS = frozenset("home work school night noon midnight all everyone here op mods".split())
-_REDDIT_USER = re.compile(r"(?<![\w/])(?:/?u|/user)/([A-Za-z0-9_\-]{3,30})(?![\w\-])", re.I)
-_ENDS_WITH_NUMBER = re.compile(r"\d\s*$")
+# "u/name" standing alone, or glued to a number or a dose where a space went missing ("thanks
+# 2u/name", "3/u/name", "8mgu/name"). Whether it is a handle is decided by the handle itself:
+# "10 u/day" and "100u/ml" are rates (:data:`_RATE_UNITS`), not by the number before it.
+_REDDIT_USER = re.compile(
+    r"(?:(?<![\w/])|(?<=\d)|(?<=\dmg)|(?<=\dml)|(?<=\dug)|(?<=\dmcg)|(?<=\dg)|(?<=\dx))"
+    r"(?:/?u|/user)/([A-Za-z0-9_\-]{3,30})(?![\w\-])",
+    re.I,
+)
+# What follows "u/" in a dose rate: units per day, per kg, per dose...
+_RATE_UNITS = frozenset(
+    """day days hr hrs hour hours week weeks wk wks month months mon dose doses kg ml min mins minute minutes
+    meal meals shot shots injection injections unit units night nights yr yrs year years carb carbs gram grams""".split()
+)
 
 # Case variants are spelled out and the alternatives kept flat: with a case-insensitive or nested
 # group the regex engine cannot search for the literal prefixes fast.
@@ -198,6 +219,15 @@ _PHONE_DIGITS = {"+": (8, 15), "(": (10, 11), "0": (10, 11), "1": (10, 11)}
 _LOCAL_PHONE = re.compile(
     r"\d(?<![\w\-.,$£€]\d)(?:\d{2}[\-.\s]\d{4}|\d{2}[2-9]\d{6})(?![\w\-]|[.,]\d)"
 )
+# An extension after a number: "(555) 010-4477 ext. 12", "x 214"
+_PHONE_EXTENSION = re.compile(r"\s*,?\s*(?:ext\.?|extension|x)\s*\d{1,5}(?![\w.,]\d)", re.I)
+# Toll-free numbers spelled with letters: "1-800-555-CARE", "800-GET-SOBER", "1-888-FLOWERS". The
+# pattern starts at the "8" (a literal, searched fast); a "1-" or "(" before it is added by code.
+_VANITY_PHONE = re.compile(
+    r"8(?:00|33|44|55|66|77|88)\)?[\s.\-](?=[A-Z0-9\-. ]{0,9}[A-Z])"
+    r"(?:[A-Z0-9]{3}[\s.\-][A-Z0-9]{4}|[A-Z0-9]{3}-[A-Z]{2,6}|[A-Z]{4,10})(?![\w\-])"
+)
+_VANITY_PREFIX = re.compile(r"(?:\+?1[\s.\-]?\(?|\()$")
 _PHONE_CUE = re.compile(rf"\b(?:{'|'.join(_PHONE_CUES)})\b")  # searched in the lowered text
 _PHONE_CUE_WINDOW = 30
 _IPV4_HINT = re.compile(r"\.\d{1,3}\.\d")
@@ -258,4 +288,15 @@ def _url_placeholder(url: str) -> str:
     except ValueError:  # e.g. an unbalanced "[" in the host
         host = None
     site = _site_of(host) if host else None
-    return f"[URL:{site}]" if site else "[URL]"
+    return f"[URL:{site}]" if site and _TLD.fullmatch(site.rsplit(".", 1)[-1]) else "[URL]"
+
+
+def _broken_url_end(text: str, end: int) -> int:
+    """Where a URL broken by a space ends: "ncbi.nlm.nih.gov/ pubmed/8122957" or a link cut
+    with an ellipsis, "nih.g… bmed/8122957", continues with the path after the space."""
+    url_end = text[max(0, end - 3):end]
+    if url_end.endswith(("/", "…", "...")):
+        m = _URL_CONTINUATION.match(text, end)
+        if m and not m.group("path").lower().startswith(("r/", "u/")):
+            return m.end()
+    return end

@@ -25,7 +25,6 @@ from forum_anecdotes.corpus.anonymise.patterns import (
     _DIGIT,
     _DOMAIN_CHARS,
     _EMAIL,
-    _ENDS_WITH_NUMBER,
     _HANDLE_STOPWORDS,
     _HONORIFIC_NAME,
     _HONORIFICS,
@@ -44,6 +43,12 @@ from forum_anecdotes.corpus.anonymise.patterns import (
     _PHONE_CUE_WINDOW,
     _PHONE_CUES,
     _PHONE_DIGITS,
+    _PHONE_EXTENSION,
+    _RATE_UNITS,
+    _TRUNCATED_URL,
+    _VANITY_PHONE,
+    _VANITY_PREFIX,
+    _broken_url_end,
     _PO_BOX,
     _REDDIT_USER,
     _SCHEMED_URL,
@@ -56,7 +61,11 @@ from forum_anecdotes.corpus.anonymise.patterns import (
     _url_placeholder,
     _words,
 )
-from forum_anecdotes.corpus.anonymise.pseudonyms import normalise_handle
+from forum_anecdotes.corpus.anonymise.persons import find_person_names
+from forum_anecdotes.corpus.anonymise.gazetteer import gazetteer
+from forum_anecdotes.corpus.anonymise.places import find_places
+from forum_anecdotes.corpus.anonymise.pseudonyms import _bare_handle, normalise_handle
+from forum_anecdotes.corpus.anonymise.wordlists import Evidence, could_be_name
 from forum_anecdotes.schema import PLACEHOLDER_KINDS
 
 # --------------------------------------------------------------------------------------------
@@ -94,7 +103,7 @@ class ScrubResult:
 
 # When two candidate spans overlap, the longer one wins; at equal length the more specific kind
 # (earlier here) wins, e.g. a thread author's name over the same words found by a NAME rule.
-_KIND_RANK = {kind: rank for rank, kind in enumerate(("EMAIL", "URL", "IP", "PHONE", "ADDRESS", "USER", "NAME"))}
+_KIND_RANK = {kind: rank for rank, kind in enumerate(("EMAIL", "URL", "IP", "PHONE", "ADDRESS", "USER", "NAME", "PLACE"))}
 assert set(_KIND_RANK) == set(PLACEHOLDER_KINDS)
 
 
@@ -104,12 +113,16 @@ class TextScrubber:
     Build one per source (the community-name index is prepared here, once) and call
     :meth:`scrub` for each post.
 
+    Building the first scrubber of a process loads the gazetteer and word lists (about 2 s).
+
     Args:
-        community_names: known authors of the source. Distinctive ones
+        community_names: known authors of the source, and the handles its posts mention
+            (:func:`mentioned_handles`, collected over the source). Distinctive ones
             (:func:`is_distinctive_community_name`) are replaced wherever they occur as whole tokens.
     """
 
     def __init__(self, *, community_names: Iterable[str] = ()) -> None:
+        warm_up()  # the gazetteer and word lists load once per process (~2 s), here rather than mid-build
         known = (_known_name(n) for n in community_names if n and is_distinctive_community_name(n))
         self._community = _NameIndex(k for k in known if k is not None)
         self._thread_cache: tuple[tuple[str, ...], _NameIndex] = ((), _NameIndex(()))
@@ -160,13 +173,20 @@ class TextScrubber:
             _find_schemed_urls(text, lowered, found)
         if "." in lowered:
             _find_bare_urls(text, lowered, found)
+        if "…" in text or "..." in text:
+            _find_truncated_urls(text, lowered, found)
         if _DIGIT.search(text):
             _find_numbers(text, lowered, words, found)
         if not words.isdisjoint(_HONORIFICS):
             _find_names(_HONORIFIC_NAME, text, found)
         if any(phrase in lowered for phrase in _INTRO_PHRASES):
             _find_names(_SELF_INTRO, text, found)
-        for index in (thread_index, self._community):
+        find_person_names(text, words, found)
+        find_places(text, words, found)
+        indexes = [thread_index, self._community]
+        if any(kind == "USER" for _, _, kind, _ in found):  # "u/name" mentioned: find a bare "name" too
+            indexes.append(_mentioned_index(text, found))
+        for index in indexes:
             candidates = index.candidates(words)
             if candidates:
                 _find_known_names(text, candidates, index.max_tokens, found)
@@ -179,6 +199,43 @@ class TextScrubber:
         return found
 
 
+def warm_up() -> None:
+    """Load the gazetteer and word lists of the NAME and PLACE rules now (they are cached for the
+    process); :class:`TextScrubber` calls it, so that no post pays for it."""
+    gazetteer()
+    could_be_name("Warm", Evidence.WEAK)
+
+
+def mentioned_handles(text: str) -> set[str]:
+    """The handles a text mentions as "u/name", "/u/name", "/user/name" or "@name", as written.
+
+    The build collects them over a whole source in its first pass and passes them, with the
+    source's authors, to ``TextScrubber(community_names=...)``: a user whom one post calls
+    "u/Quiet_Fern27" is then also found where another post writes a bare "Quiet_Fern27" (when the
+    handle is distinctive, see :func:`is_distinctive_community_name`). Dose rates ("10 u/day"),
+    times and doses ("@9pm", "@200ug") and emails are no handles.
+
+    Args:
+        text: a post's text.
+
+    Returns:
+        The mentioned handles without their "u/" or "@", in the case written.
+    """
+    found: list[_Candidate] = []
+    if "u/" in text.lower() or "/user/" in text.lower():
+        _find_reddit_users(text, found)
+    if "@" in text:
+        _find_emails_and_handles(text, found)
+    return {_bare_handle(text[start:end]) for start, end, kind, _ in found if kind == "USER"}
+
+
+def _mentioned_index(text: str, found: list[_Candidate]) -> _NameIndex:
+    """The distinctive handles mentioned in this post ("u/Quiet_Fern27"), to find them bare too."""
+    handles = [_bare_handle(text[start:end]) for start, end, kind, _ in found if kind == "USER"]
+    known = (_known_name(h) for h in handles if is_distinctive_community_name(h))
+    return _NameIndex(k for k in known if k is not None)
+
+
 def _find_emails_and_handles(text: str, found: list[_Candidate]) -> None:
     found.extend((m.start(), m.end(), "EMAIL", "[EMAIL]") for m in _EMAIL.finditer(text))
     for m in _AT_HANDLE.finditer(text):
@@ -189,11 +246,14 @@ def _find_emails_and_handles(text: str, found: list[_Candidate]) -> None:
 
 def _find_reddit_users(text: str, found: list[_Candidate]) -> None:
     for m in _REDDIT_USER.finditer(text):
-        if not _ENDS_WITH_NUMBER.search(text, 0, m.start()):  # "10 u/day" is a dose rate
+        if m.group(1).casefold() not in _RATE_UNITS:  # "10 u/day" is a dose rate
             found.append((m.start(), m.end(), "USER", normalise_handle(m.group(1))))
 
 
-def _add_url(start: int, url: str, found: list[_Candidate]) -> None:
+def _add_url(start: int, url: str, found: list[_Candidate], text: str) -> None:
+    end = _broken_url_end(text, start + len(url))
+    if end > start + len(url):  # "nih.gov/ pubmed/8122957": one link broken by a space
+        url = text[start:end]
     url = _trim_url(url)
     if "." in url:  # not "www" or "http://" alone
         found.append((start, start + len(url), "URL", _url_placeholder(url)))
@@ -202,7 +262,12 @@ def _add_url(start: int, url: str, found: list[_Candidate]) -> None:
 def _find_schemed_urls(text: str, lowered: str, found: list[_Candidate]) -> None:
     for m in _SCHEMED_URL.finditer(lowered):
         if not (m.group().startswith("www") and _is_glued_before(text, m.start())):  # "awww.."
-            _add_url(m.start(), text[m.start():m.end()], found)
+            _add_url(m.start(), text[m.start():m.end()], found, text)
+
+
+def _find_truncated_urls(text: str, lowered: str, found: list[_Candidate]) -> None:
+    for m in _TRUNCATED_URL.finditer(lowered):
+        _add_url(m.start(), text[m.start():m.end()], found, text)
 
 
 def _find_bare_urls(text: str, lowered: str, found: list[_Candidate]) -> None:
@@ -215,7 +280,7 @@ def _find_bare_urls(text: str, lowered: str, found: list[_Candidate]) -> None:
             start -= 1
         m = _BARE_URL.match(lowered, start)
         if m:
-            _add_url(start, text[start:m.end()], found)
+            _add_url(start, text[start:m.end()], found, text)
             done = m.end()
 
 
@@ -223,11 +288,16 @@ def _find_numbers(text: str, lowered: str, words: set[str], found: list[_Candida
     for m in _PHONE.finditer(text):
         low, high = _PHONE_DIGITS.get(m.group()[0], (10, 10))
         if low <= sum(c.isdigit() for c in m.group()) <= high:
-            found.append((m.start(), m.end(), "PHONE", "[PHONE]"))
+            found.append((m.start(), _phone_end(text, m.end()), "PHONE", "[PHONE]"))
     if not words.isdisjoint(_PHONE_CUES):
         for m in _LOCAL_PHONE.finditer(text):
             if _PHONE_CUE.search(lowered, max(0, m.start() - _PHONE_CUE_WINDOW), m.end() + _PHONE_CUE_WINDOW):
-                found.append((m.start(), m.end(), "PHONE", "[PHONE]"))
+                found.append((m.start(), _phone_end(text, m.end()), "PHONE", "[PHONE]"))
+    for m in _VANITY_PHONE.finditer(text):
+        prefix = _VANITY_PREFIX.search(text, max(0, m.start() - 4), m.start())
+        start = prefix.start() if prefix else m.start()
+        if not _is_glued_before(text, start) and not (start > 0 and text[start - 1] in "-/"):
+            found.append((start, m.end(), "PHONE", "[PHONE]"))
     if _IPV4_HINT.search(text):
         found.extend((m.start(), m.end(), "IP", "[IP]") for m in _IPV4.finditer(text) if _is_ip(m.group(), 4))
     if "::" in text or text.count(":") >= 7:
@@ -243,6 +313,12 @@ def _find_numbers(text: str, lowered: str, words: set[str], found: list[_Candida
                 found.append((m.start(), m.end(), "ADDRESS", "[ADDRESS]"))
     if "box" in words:
         found.extend((m.start(), m.end(), "ADDRESS", "[ADDRESS]") for m in _PO_BOX.finditer(text))
+
+
+def _phone_end(text: str, end: int) -> int:
+    """The end of a phone number, with its extension if one follows ("... 4477 ext. 12")."""
+    m = _PHONE_EXTENSION.match(text, end)
+    return m.end() if m else end
 
 
 def _find_names(pattern: re.Pattern[str], text: str, found: list[_Candidate]) -> None:

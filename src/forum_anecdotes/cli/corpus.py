@@ -1,69 +1,17 @@
-"""The ``forum-anecdotes`` command: one subcommand per job, each a thin layer over a library function.
-
-Argument parsing lives here and only here: the library's functions take keyword arguments and
-raise exceptions; this module turns those into exit statuses and one-line messages. The scripts in
-``scripts/`` and the Make targets call :func:`main` with their subcommand.
-
-Exit statuses: 0 done, 1 the job ran and found a problem (bad input, a missed target), 2 the
-command could not start (bad arguments, a bad manifest, no key, missing sources).
-"""
+"""``forum-anecdotes`` commands of the corpus stage: corpus, key, build, pii-eval, lexicon-eval."""
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from forum_anecdotes import paths
-
-EXAMPLES = """examples:
-  forum-anecdotes corpus                      # load the published corpus, print its summary
-  forum-anecdotes key                         # once: create the local pseudonymisation key
-  forum-anecdotes build --skip-bad            # rebuild corpus/ and DATA_CARD.md from ../shared/data
-  forum-anecdotes build --manifest more.yaml  # ... plus the sources a manifest declares
-  forum-anecdotes pii-eval --check            # anonymiser recall and precision on both PII test sets
-  forum-anecdotes lexicon-eval                # substance lexicon precision and recall on the hand-read sample
-"""
+from forum_anecdotes.cli.common import UsageError, load_key
 
 
-class UsageError(Exception):
-    """The command cannot start; the message is one line for the user."""
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``forum-anecdotes`` with ``argv`` (default: the process's arguments).
-
-    Returns:
-        The exit status.
-    """
-    parser = _parser()
-    args = parser.parse_args(argv)
-    try:
-        return args.run(args)
-    except UsageError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="forum-anecdotes",
-        description="Forum-post anecdote corpus and toolkit for harm-reduction research.",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    def command(name: str, run: Callable[[argparse.Namespace], int], help: str, example: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help, description=help, epilog=f"example:\n  {example}",
-                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-        sub.set_defaults(run=run)
-        return sub
-
+def register(command) -> None:
+    """Add this stage's subcommands (``command(name, run, help, example)`` makes one)."""
     corpus = command("corpus", _run_corpus, "load the published corpus (offline) and print its summary tables",
                      "forum-anecdotes corpus --raw-dir ../shared/data   # with withheld text re-attached")
     corpus.add_argument("--corpus-dir", type=Path, default=paths.CORPUS_DIR, help="the corpus folder")
@@ -103,7 +51,6 @@ def _parser() -> argparse.ArgumentParser:
     lexicon.add_argument("--sample", type=Path, default=paths.LEXICON_SAMPLE, help="the hand-read sample (JSON lines)")
     lexicon.add_argument("--errors", action="store_true", help="list every missed and spurious substance")
     lexicon.add_argument("--json", type=Path, metavar="OUT", help="also write the scores to OUT as JSON")
-    return parser
 
 
 # --------------------------------------------------------------------------- corpus, key
@@ -113,7 +60,7 @@ def _run_corpus(args: argparse.Namespace) -> int:
     from forum_anecdotes.corpus.load import load_corpus
     from forum_anecdotes.corpus.summary import corpus_summary, placeholder_table, print_table
 
-    key = _load_key() if args.raw_dir else None
+    key = load_key() if args.raw_dir else None
     corpus = load_corpus(corpus_dir=args.corpus_dir, raw_dir=args.raw_dir, key=key)
     print(corpus)
     print_table("Posts and threads by source and split", corpus_summary(corpus))
@@ -133,15 +80,6 @@ def _run_key(args: argparse.Namespace) -> int:
     create_key_file(args.path)
     print(f"wrote a new key to {args.path}; keep it private and backed up, or set ${paths.KEY_ENV_VAR} instead")
     return 0
-
-
-def _load_key() -> bytes:
-    from forum_anecdotes import keys
-
-    try:
-        return keys.load_key()
-    except (keys.KeyMissing, keys.KeyTooShort) as e:
-        raise UsageError(str(e)) from None
 
 
 # --------------------------------------------------------------------------- build
@@ -169,7 +107,7 @@ def _run_build(args: argparse.Namespace) -> int:
         specs = [s for s in specs if s.name in wanted]
     if not specs:
         raise UsageError("no source to build (--no-builtin needs at least one --manifest)")
-    key = _load_key()
+    key = load_key()
     try:
         check_sources(specs, args.raw_dir)
     except MissingSources as e:
@@ -237,6 +175,3 @@ def _run_lexicon_eval(args: argparse.Namespace) -> int:
         args.json.write_text(json.dumps(scores.to_json(), indent=2) + "\n", encoding="utf-8")
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())
