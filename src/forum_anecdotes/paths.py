@@ -34,3 +34,10 @@ def raw_dir_from_env() -> Path:
 FIXTURES_DIR = REPO_ROOT / "tests" / "fixtures"
 #: The hand-read substance sample that measures the lexicon.
 LEXICON_SAMPLE = FIXTURES_DIR / "lexicon" / "lexicon_sample.jsonl"
+
+#: Annotation: the guide, answers (ids and labels only, committed), batch indexes (no text) and gold.
+ANNOTATION_DIR = REPO_ROOT / "annotation"
+GUIDE = ANNOTATION_DIR / "GUIDELINES.md"
+ANSWERS_DIR = ANNOTATION_DIR / "answers"
+BATCH_INDEX_DIR = ANNOTATION_DIR / "batches"
+GOLD_LABELS = ANNOTATION_DIR / "gold" / "labels.jsonl"

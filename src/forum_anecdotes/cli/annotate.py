@@ -109,7 +109,11 @@ def read_answer_files(items: list[Path]) -> list[dict]:
     Raises:
         UsageError: listing the errors of any file (``annotate validate`` shows them all).
     """
-    from forum_anecdotes.annotation.validate import format_problems, has_errors, validate_answers
+    from forum_anecdotes.annotation.validate import (
+        format_problems,
+        has_errors,
+        validate_answers,
+    )
 
     records = []
     for path in _answer_files(items):
@@ -122,8 +126,17 @@ def read_answer_files(items: list[Path]) -> list[dict]:
 
 
 def _run_batch(args: argparse.Namespace) -> int:
-    from forum_anecdotes.annotation.batches import BatchPlan, draw_posts, make_tasks, write_batch
-    from forum_anecdotes.annotation.gold import annotated_post_ids, corpus_frame
+    from forum_anecdotes.annotation.batches import (
+        BatchPlan,
+        draw_posts,
+        make_tasks,
+        write_batch,
+    )
+    from forum_anecdotes.annotation.gold import (
+        annotated_post_ids,
+        corpus_frame,
+        write_batch_index,
+    )
 
     try:
         plan = BatchPlan(name=args.name, size=args.size, annotators=tuple(args.annotator), strategy=args.strategy,
@@ -143,12 +156,15 @@ def _run_batch(args: argparse.Namespace) -> int:
         candidates = candidates[~candidates["post_id"].isin(annotated_post_ids())]
     try:
         chosen = draw_posts(candidates, plan)
-        folder = write_batch(make_tasks(chosen, corpus, plan), plan, args.out_dir)
+        tasks = make_tasks(chosen, corpus, plan)
+        folder = write_batch(tasks, plan, args.out_dir)
     except ValueError as e:
         raise UsageError(str(e)) from None
+    index = write_batch_index(tasks, plan.name)  # committed: ids and how posts were chosen, no text
     summary = json.loads((folder / "batch.json").read_text(encoding="utf-8"))
     print(f"wrote {folder}: {summary['posts']} posts, tasks per annotator {summary['tasks']}"
           + (" (local only: holds text that may not be published)" if summary["local_only"] else ""))
+    print(f"batch index (no text): {index}")
     return 0
 
 
@@ -166,7 +182,11 @@ def _run_serve(args: argparse.Namespace) -> int:
 
 def _run_validate(args: argparse.Namespace) -> int:
     from forum_anecdotes.annotation.batches import read_tasks
-    from forum_anecdotes.annotation.validate import format_problems, has_errors, validate_answers
+    from forum_anecdotes.annotation.validate import (
+        format_problems,
+        has_errors,
+        validate_answers,
+    )
 
     try:
         tasks = read_tasks(args.batch_dir) if args.batch_dir else None
@@ -194,7 +214,11 @@ def _run_agreement(args: argparse.Namespace) -> int:
 
 
 def _run_adjudicate(args: argparse.Namespace) -> int:
-    from forum_anecdotes.annotation.adjudicate import adjudicate, disagreement_table, load_decisions
+    from forum_anecdotes.annotation.adjudicate import (
+        adjudicate,
+        disagreement_table,
+        load_decisions,
+    )
     from forum_anecdotes.annotation.gold import write_gold
     from forum_anecdotes.io import BadInput, write_jsonl_atomic
 

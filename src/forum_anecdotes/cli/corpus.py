@@ -58,7 +58,11 @@ def register(command) -> None:
 
 def _run_corpus(args: argparse.Namespace) -> int:
     from forum_anecdotes.corpus.load import load_corpus
-    from forum_anecdotes.corpus.summary import corpus_summary, placeholder_table, print_table
+    from forum_anecdotes.corpus.summary import (
+        corpus_summary,
+        placeholder_table,
+        print_table,
+    )
 
     key = load_key() if args.raw_dir else None
     corpus = load_corpus(corpus_dir=args.corpus_dir, raw_dir=args.raw_dir, key=key)
@@ -87,7 +91,11 @@ def _run_key(args: argparse.Namespace) -> int:
 
 def _run_build(args: argparse.Namespace) -> int:
     from forum_anecdotes.corpus.build import MissingSources, build_corpus, check_sources
-    from forum_anecdotes.corpus.sources import BUILTIN_SOURCES, ManifestError, load_manifest
+    from forum_anecdotes.corpus.sources import (
+        BUILTIN_SOURCES,
+        ManifestError,
+        load_manifest,
+    )
     from forum_anecdotes.corpus.summary import print_build_summary
     from forum_anecdotes.io import BadInput
 

@@ -36,6 +36,7 @@ from forum_anecdotes.corpus.plots import plot_composition
 from forum_anecdotes.corpus.process import ProcessedPost, process_source
 from forum_anecdotes.corpus.sources import BUILTIN_SOURCES, SourceSpec
 from forum_anecdotes.corpus.summary import THREADS_LINKED, linked_thread_counts
+from forum_anecdotes.gold import gold_counts, gold_row, read_gold
 from forum_anecdotes.ids import id_key64
 from forum_anecdotes.io import MAX_POST_BYTES, Rejects, atomic_write
 from forum_anecdotes.schema import (
@@ -112,6 +113,7 @@ def build_corpus(
     work_dir: Path | None = None,
     skip_bad: bool = False,
     progress: bool = True,
+    gold_labels: Path | None = paths.GOLD_LABELS,
 ) -> BuildResult:
     """Build the corpus from raw sources.
 
@@ -124,6 +126,8 @@ def build_corpus(
         work_dir: folder for intermediates and the rejects file (default ``.local/build``).
         skip_bad: record bad input in ``work_dir/rejects.jsonl`` and go on, instead of stopping.
         progress: show progress bars.
+        gold_labels: the annotation's gold labels (``annotate adjudicate``), attached to their posts;
+            None for none.
 
     Returns:
         The build report and the corpus folder.
@@ -157,7 +161,8 @@ def build_corpus(
     decisions = _decide(columns, sources, report)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-staging-", dir=out_dir.parent))
     try:
-        _write_splits(pass1_files, decisions, staging / "data", report, progress=progress)
+        _write_splits(pass1_files, decisions, staging / "data", report, gold=read_gold(gold_labels) if gold_labels else {},
+                      progress=progress)
         report["pii_evaluation"] = _pii_evaluation()
         report["lexicon_evaluation"] = _lexicon_evaluation()
         (staging / "build_report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
@@ -314,10 +319,15 @@ def _positions(thread_key, has_parent, created, order, keep) -> np.ndarray:
     return position
 
 
-def _write_splits(pass1_files: Iterable[Path], decisions: _Decisions, data_dir: Path, report: dict, *, progress: bool) -> None:
-    """Pass 2's stream: kept records, completed, into one JSONL file per split."""
+def _write_splits(pass1_files: Iterable[Path], decisions: _Decisions, data_dir: Path, report: dict, *, gold: dict,
+                  progress: bool) -> None:
+    """Pass 2's stream: kept records, completed and with their gold labels, into one JSONL file per
+    split; and the ``gold`` configuration's rows into ``gold/<split>.jsonl``."""
     data_dir.mkdir(parents=True)
+    (data_dir / "gold").mkdir()
     sinks = {s: open(data_dir / f"{s}.jsonl", "w", encoding="utf-8") for s in SPLITS}
+    gold_sinks = {s: open(data_dir / "gold" / f"{s}.jsonl", "w", encoding="utf-8") for s in SPLITS}
+    gold_rows, gold_found = [], set()
     label_counts: dict = collections.defaultdict(collections.Counter)
     class_counts: dict = collections.defaultdict(collections.Counter)
     try:
@@ -334,21 +344,40 @@ def _write_splits(pass1_files: Iterable[Path], decisions: _Decisions, data_dir: 
                             if not decisions.parent_known[i]:
                                 record["parent_id"] = None
                             split_name = SPLITS[decisions.split[i]]
+                            annotated = gold.get(record["post_id"])
+                            if annotated:
+                                record["labels"] += annotated["labels"]
+                                gold_found.add(record["post_id"])
                             sinks[split_name].write(json.dumps(record, ensure_ascii=False) + "\n")
+                            row = gold_row(record, split=split_name, selection=annotated["selection"] if annotated else None)
+                            if row is not None:
+                                gold_sinks[split_name].write(json.dumps(row, ensure_ascii=False) + "\n")
+                                gold_rows.append({k: v for k, v in row.items() if k not in ("title", "text")})
                             for drug_class in record["drug_classes"]:
                                 class_counts[record["source"]][drug_class] += 1
                             for label in record["labels"]:
-                                key = f"{label['name']}|{label['origin']}|{label['by']}"
+                                key = f"{label['name']}|{label['origin']}|{_made_by(label)}"
                                 label_counts[key][str(label["value"])] += 1
                         i += 1
                         bar.update()
     finally:
-        for sink in sinks.values():
+        for sink in [*sinks.values(), *gold_sinks.values()]:
             sink.close()
+    report["gold"] = gold_counts(gold_rows)
+    report["gold"]["annotated_posts_not_in_corpus"] = len(set(gold) - gold_found)
     report["labels"] = {key: dict(sorted(c.items())) for key, c in sorted(label_counts.items())}
     report["drug_classes"] = {source: dict(c.most_common()) for source, c in sorted(class_counts.items())}
     report["split_bytes"] = {s: (data_dir / f"{s}.jsonl").stat().st_size for s in SPLITS}
     _write_parquet(data_dir)
+
+
+def _made_by(label: dict) -> str:
+    """Who made a label, for the report: the dataset or rule by name, a language model by its name."""
+    if label["agent"] == "language_model":
+        return f"language model ({label['agent_model']})"
+    if label["agent"] == "person":
+        return "person"
+    return label["by"]
 
 
 def _write_parquet(data_dir: Path) -> None:

@@ -15,7 +15,11 @@ import yaml
 
 from forum_anecdotes import labels, paths
 from forum_anecdotes.corpus.sources import SourceSpec
-from forum_anecdotes.corpus.summary import THREADS_LINKED, placeholder_table, report_split_table
+from forum_anecdotes.corpus.summary import (
+    THREADS_LINKED,
+    placeholder_table,
+    report_split_table,
+)
 from forum_anecdotes.schema import LABEL_CONTRACT_VERSION, SPLITS, features
 
 TEMPLATE = paths.RESOURCES_DIR / "data_card_template.md"

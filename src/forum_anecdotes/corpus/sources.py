@@ -202,7 +202,9 @@ def load_manifest(path: str | Path) -> tuple[SourceSpec, ...]:
 
 
 def _manifest_entry(entry: Any, where: str, *, base: Path) -> SourceSpec:
-    from forum_anecdotes.corpus.importers import IMPORTERS  # the registry, without loading the importers
+    from forum_anecdotes.corpus.importers import (
+        IMPORTERS,  # the registry, without loading the importers
+    )
 
     if not isinstance(entry, dict):
         raise ManifestError(f"{where}: expected a mapping of fields")

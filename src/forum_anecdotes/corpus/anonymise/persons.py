@@ -21,7 +21,11 @@ import re
 
 from forum_anecdotes.corpus.anonymise.names import _whole_word_positions
 from forum_anecdotes.corpus.anonymise.patterns import _lowered
-from forum_anecdotes.corpus.anonymise.wordlists import Evidence, could_be_name, strip_possessive
+from forum_anecdotes.corpus.anonymise.wordlists import (
+    Evidence,
+    could_be_name,
+    strip_possessive,
+)
 
 # A candidate span: (start, end, kind, placeholder)
 _Candidate = tuple[int, int, str, str]

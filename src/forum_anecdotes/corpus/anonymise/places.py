@@ -35,7 +35,11 @@ from forum_anecdotes.corpus.anonymise.gazetteer import (
 )
 from forum_anecdotes.corpus.anonymise.names import _whole_word_positions
 from forum_anecdotes.corpus.anonymise.patterns import _WORD
-from forum_anecdotes.corpus.anonymise.wordlists import is_common_word, is_dictionary_proper_noun, is_never_a_name
+from forum_anecdotes.corpus.anonymise.wordlists import (
+    is_common_word,
+    is_dictionary_proper_noun,
+    is_never_a_name,
+)
 
 _Candidate = tuple[int, int, str, str]
 

@@ -8,6 +8,7 @@ import dataclasses
 import re
 from collections.abc import Iterable
 
+from forum_anecdotes.corpus.anonymise.gazetteer import gazetteer
 from forum_anecdotes.corpus.anonymise.names import (
     _Candidate,
     _find_known_names,
@@ -44,17 +45,17 @@ from forum_anecdotes.corpus.anonymise.patterns import (
     _PHONE_CUES,
     _PHONE_DIGITS,
     _PHONE_EXTENSION,
-    _RATE_UNITS,
-    _TRUNCATED_URL,
-    _VANITY_PHONE,
-    _VANITY_PREFIX,
-    _broken_url_end,
     _PO_BOX,
+    _RATE_UNITS,
     _REDDIT_USER,
     _SCHEMED_URL,
     _SELF_INTRO,
     _STREET_SUFFIXES,
+    _TRUNCATED_URL,
+    _VANITY_PHONE,
+    _VANITY_PREFIX,
     _WORD_NAMES,
+    _broken_url_end,
     _is_ip,
     _lowered,
     _trim_url,
@@ -62,7 +63,6 @@ from forum_anecdotes.corpus.anonymise.patterns import (
     _words,
 )
 from forum_anecdotes.corpus.anonymise.persons import find_person_names
-from forum_anecdotes.corpus.anonymise.gazetteer import gazetteer
 from forum_anecdotes.corpus.anonymise.places import find_places
 from forum_anecdotes.corpus.anonymise.pseudonyms import _bare_handle, normalise_handle
 from forum_anecdotes.corpus.anonymise.wordlists import Evidence, could_be_name

@@ -71,7 +71,9 @@ def _yaml_lists() -> dict[str, frozenset[str]]:
 @functools.lru_cache(maxsize=1)
 def _dictionary() -> tuple[frozenset[str], frozenset[str]]:
     """(attested lowercase words, casefolded capitalised entries) of web2, plus the modern words."""
-    from english_words import get_english_words_set  # imported late: loading takes ~0.1 s
+    from english_words import (
+        get_english_words_set,  # imported late: loading takes ~0.1 s
+    )
 
     web2 = get_english_words_set(["web2"])
     counts = _frequencies()

@@ -1,0 +1,113 @@
+"""Gold labels in the published corpus: reading the gold file, and the flat ``gold`` rows.
+
+The annotation stage writes ``annotation/gold/labels.jsonl`` (one line per annotated post,
+``{"post_id", "selection", "labels": [label records]}``); the build reads it here, attaches the
+records to their posts and writes the ``gold`` configuration of the dataset: one flat row per post
+that has a gold label (:func:`gold_row`). The gold policy itself is
+:func:`forum_anecdotes.schema.gold_record`.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from forum_anecdotes import paths
+from forum_anecdotes.labels import LABEL_NAMES
+from forum_anecdotes.schema import LabelRecord, gold_record
+
+#: ``selection`` of a post whose only gold labels come from its own dataset (PsyTAR), not a batch.
+EXTERNAL_SELECTION = "external_dataset"
+
+
+def read_gold(path: Path = paths.GOLD_LABELS) -> dict[str, dict[str, Any]]:
+    """The gold file as post_id -> {"selection", "labels"}; every record is checked.
+
+    Raises:
+        ValueError: naming the file and line of a bad record.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    if not Path(path).exists():
+        return out
+    for line_no, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            labels = [LabelRecord.from_dict(r).to_dict() for r in row["labels"]]
+            out[row["post_id"]] = {"selection": row.get("selection"), "labels": labels}
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
+            raise ValueError(f"{path}:{line_no}: not a gold record ({e})") from None
+    return out
+
+
+def gold_row(post: Mapping[str, Any], *, split: str, selection: str | None) -> dict[str, Any] | None:
+    """The flat ``gold`` row of a published post, or None when it has no gold label.
+
+    Args:
+        post: a published record (its ``labels`` hold every label record).
+        split: its split.
+        selection: how it was chosen for annotation (None: not in a batch).
+
+    Returns:
+        ``post_id``, ``thread_id``, ``source``, ``split``, ``selection``, ``title``, ``text``, one
+        0/1/None column per label, ``<label>_origin`` and ``<label>_by`` per label (who made the
+        gold value: e.g. ``adjudicated`` / ``majority_vote``), ``annotators`` (who answered, with
+        the language model's name where one did) and ``guide_version``.
+    """
+    records = [LabelRecord.from_dict(r) for r in post["labels"]]
+    gold = {name: gold_record(records, name) for name in LABEL_NAMES}
+    if not any(gold.values()):
+        return None
+    human_or_model = [r for r in records if r.origin in ("annotator", "adjudicated")]
+    annotators = sorted({f"{r.by} ({r.agent}{': ' + r.agent_model if r.agent_model else ''})"
+                         for r in human_or_model if r.origin == "annotator"})
+    row: dict[str, Any] = {
+        "post_id": post["post_id"], "thread_id": post["thread_id"], "source": post["source"], "split": split,
+        "selection": selection or (EXTERNAL_SELECTION if not human_or_model else None),
+        "title": post["title"], "text": post["text"],
+    }
+    for name, record in gold.items():
+        row[name] = record.value if record else None
+    for name, record in gold.items():
+        row[f"{name}_origin"] = record.origin if record else None
+        row[f"{name}_by"] = record.by if record else None
+    versions = sorted({r.guide_version for r in human_or_model if r.guide_version})
+    row["annotators"] = annotators
+    row["guide_version"] = ",".join(versions) or None
+    return row
+
+
+def gold_features():
+    """The ``datasets.Features`` of a gold row (:func:`gold_row`)."""
+    import datasets
+
+    string = datasets.Value("string")
+    features = {"post_id": string, "thread_id": string, "source": string, "split": string, "selection": string,
+                "title": string, "text": string}
+    features |= {name: datasets.Value("int8") for name in LABEL_NAMES}
+    for name in LABEL_NAMES:
+        features |= {f"{name}_origin": string, f"{name}_by": string}
+    features |= {"annotators": datasets.List(string), "guide_version": string}
+    return datasets.Features(features)
+
+
+def gold_counts(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Counts for the report and the card: posts, positives and known values per label, by origin and selection."""
+    frame = pd.DataFrame(list(rows))
+    if frame.empty:
+        return {"posts": 0}
+    out: dict[str, Any] = {"posts": int(len(frame)),
+                           "by_source": {k: int(v) for k, v in frame["source"].value_counts().sort_index().items()},
+                           "by_selection": {str(k): int(v) for k, v in frame["selection"].fillna("none").value_counts().sort_index().items()},
+                           "labels": {}}
+    for name in LABEL_NAMES:
+        known = frame[name].notna()
+        out["labels"][name] = {
+            "known": int(known.sum()), "positive": int((frame[name] == 1).sum()),
+            "by_origin": {k: int(v) for k, v in frame.loc[known, f"{name}_origin"].value_counts().sort_index().items()},
+        }
+    return out
