@@ -26,7 +26,7 @@ lexicon-eval: $(STAMP)  ## precision and recall of the substance lexicon on the 
 bench: $(STAMP)  ## streaming build benchmark on generated Pushshift-format input (POSTS=1000000)
 	$(OFFLINE) $(BIN)/python scripts/benchmark_build.py --posts $(or $(POSTS),1000000)
 
-key: $(STAMP)  ## create the local pseudonymisation key (.local/pseudonym.key) if there is none
+key: $(STAMP)  ## create the local pseudonymisation key (~/.config/forum-anecdotes/pseudonym.key) if there is none
 	$(BIN)/forum-anecdotes key
 
 $(STAMP): pyproject.toml requirements.lock

@@ -100,3 +100,17 @@ def test_key_creates_once(capsys, tmp_path):
     before = path.read_text()
     code, out, _ = run(capsys, "key", "--path", str(path))
     assert code == 0 and "keeping it" in out and path.read_text() == before
+
+
+def test_gold_labels_of_another_key_stop_the_build_before_importing(capsys, tmp_path, monkeypatch):
+    import json
+
+    from forum_anecdotes import paths
+
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(json.dumps({"post_id": "rmhd-0123456789abcdef", "key_id": "000000000000", "selection": "random",
+                                "labels": []}) + "\n")
+    monkeypatch.setattr(paths, "GOLD_LABELS", gold)
+    monkeypatch.setenv("FORUM_ANECDOTES_KEY", GOOD_KEY)
+    code, _, err = run(capsys, "build", "--raw-dir", str(tmp_path), "--no-progress")
+    assert code == 2 and "another key" in err and "gold.jsonl:1" in err

@@ -20,3 +20,10 @@ def test_public_ids_are_kept():
 def test_key64_is_nonzero_and_stable():
     assert id_key64("x-1") == id_key64("x-1") != id_key64("x-2")
     assert all(id_key64(f"s-{i}") != 0 for i in range(1000))
+
+
+def test_key_id_names_a_key_without_revealing_it():
+    from forum_anecdotes.keys import key_id
+
+    assert key_id(KEY) == key_id(KEY) != key_id(KEY[::-1])
+    assert len(key_id(KEY)) == 12 and KEY.hex()[:12] != key_id(KEY)

@@ -23,11 +23,21 @@ from forum_anecdotes.schema import LabelRecord, gold_record
 EXTERNAL_SELECTION = "external_dataset"
 
 
-def read_gold(path: Path = paths.GOLD_LABELS) -> dict[str, dict[str, Any]]:
+class GoldKeyMismatch(ValueError):
+    """The gold labels were made for a corpus built with another key: their post ids name other posts."""
+
+
+def read_gold(path: Path = paths.GOLD_LABELS, *, key_id: str | None = None) -> dict[str, dict[str, Any]]:
     """The gold file as post_id -> {"selection", "labels"}; every record is checked.
+
+    Args:
+        path: the gold file.
+        key_id: the :func:`~forum_anecdotes.keys.key_id` of the key the corpus is built with; when
+            given, every line must have been made with the same key.
 
     Raises:
         ValueError: naming the file and line of a bad record.
+        GoldKeyMismatch: when a line was made with another key.
     """
     out: dict[str, dict[str, Any]] = {}
     if not Path(path).exists():
@@ -37,6 +47,9 @@ def read_gold(path: Path = paths.GOLD_LABELS) -> dict[str, dict[str, Any]]:
             continue
         try:
             row = json.loads(line)
+            if key_id is not None and row.get("key_id") != key_id:
+                raise GoldKeyMismatch(f"{path}:{line_no}: these gold labels name posts of a corpus built with another "
+                                      f"key ({row.get('key_id')}, not {key_id}); build with that key")
             labels = [LabelRecord.from_dict(r).to_dict() for r in row["labels"]]
             out[row["post_id"]] = {"selection": row.get("selection"), "labels": labels}
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:

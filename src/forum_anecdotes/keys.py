@@ -1,8 +1,10 @@
 """The pseudonymisation key, and keyed digests: one implementation used by every stage.
 
 The key turns author handles into pseudonyms and source ids into published ids. It comes from
-``$FORUM_ANECDOTES_KEY`` or the local key file (``.local/pseudonym.key``, never committed). The
-same key gives the same pseudonyms and ids in every build; another key gives others.
+``$FORUM_ANECDOTES_KEY`` or the key file (``~/.config/forum-anecdotes/pseudonym.key``, outside the
+work tree, never committed). The same key gives the same pseudonyms and ids in every build; another
+key gives others. :func:`key_id` names a key without revealing it, so that files made with one key
+(the corpus, the gold labels) can say which.
 """
 from __future__ import annotations
 
@@ -122,3 +124,15 @@ def keyed_digest(value: str, *, key: bytes, length: int = 16) -> str:
     if not 1 <= length <= 64:
         raise ValueError(f"length must be between 1 and 64, not {length}")
     return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:length]
+
+
+def key_id(key: bytes) -> str:
+    """A short public name of a key: tells whether two files were made with the same key, reveals nothing.
+
+    Args:
+        key: the pseudonymisation key.
+
+    Returns:
+        12 hex digits.
+    """
+    return keyed_digest("forum-anecdotes key id", key=key, length=12)

@@ -20,7 +20,9 @@ DEFAULT_RAW_DIR = REPO_ROOT.parent / "shared" / "data"
 #: Local, never committed: build intermediates, rejects, the pseudonymisation key.
 LOCAL_DIR = REPO_ROOT / ".local"
 KEY_ENV_VAR = "FORUM_ANECDOTES_KEY"
-KEY_FILE = LOCAL_DIR / "pseudonym.key"
+#: The key lives outside the work tree, so that a fresh checkout on the same machine (or a
+#: ``git clean``) keeps it: published ids, pseudonyms and the gold labels' post ids depend on it.
+KEY_FILE = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "forum-anecdotes" / "pseudonym.key"
 
 #: Package resources: the substance lexicon and the site-furniture rules.
 RESOURCES_DIR = Path(__file__).resolve().parent / "corpus" / "resources"

@@ -112,6 +112,66 @@ MUST_MATCH = [
     ("lithium and Lamictal", ["lamotrigine", "lithium"]),
     ("PCP is called angel dust", ["phencyclidine"]),
     ("GHB and kava", ["ghb", "kava"]),
+    # slang, brands and misspellings that the first lexicon missed
+    ("we dropped acid at the lake last summer", ["lsd"]),
+    ("cop some dope before work", ["heroin"]),
+    ("smoked some tar on foil", ["heroin"]),
+    ("I've been on subs for six months", ["buprenorphine"]),
+    ("I took 300mg of gaba for the anxiety", ["gabapentin"]),
+    ("popped a bar and slept twelve hours", ["alprazolam"]),
+    ("took half a bar before the flight", ["alprazolam"]),
+    ("smoked some bud after work", ["cannabis"]),
+    ("NyQuil knocks me out every time", ["dextromethorphan"]),
+    ("took some benedryl to sleep", ["diphenhydramine"]),
+    ("sufentanil is far stronger than fentanyl", ["fentanyl", "sufentanil"]),
+    ("hydocodone from the dentist", ["hydrocodone"]),
+    ("my doctor put me on lyrics 150mg twice a day", ["pregabalin"]),
+    ("picked up 2 blues from my guy", ["oxycodone"]),
+    ("blues and percs are all pressed now", ["oxycodone"]),
+    ("perc 30s and M30s", ["oxycodone"]),
+    ("2 roxy 30s from the plug", ["oxycodone"]),
+    ("roxies and oxys", ["oxycodone"]),
+    ("vics and norcos after surgery", ["hydrocodone"]),
+    ("vikes for the tooth", ["hydrocodone"]),
+    ("immodium for the runs, lots of it", ["loperamide"]),
+    ("Imodium AD from the pharmacy", ["loperamide"]),
+    ("methadon at the clinic", ["methadone"]),
+    ("bupe, subutex or zubsolv", ["buprenorphine"]),
+    ("kpins and klonnies", ["clonazepam"]),
+    ("a klonopin before bed", ["clonazepam"]),
+    ("xannies, xans and zanax", ["alprazolam"]),
+    ("a xanex from a friend", ["alprazolam"]),
+    ("addys and addies for finals", ["amphetamine"]),
+    ("rolling on molly", ["mdma"]),
+    ("ate some boomers and watched the sunset", ["psilocybin"]),
+    ("a bump of ket", ["ketamine"]),
+    ("fent is everywhere now", ["fentanyl"]),
+    ("doing smack every day for two years", ["heroin"]),
+    ("a bag of china white", ["heroin"]),
+    ("bought some boy from the usual spot", ["heroin"]),
+    ("picked up some boy and girl for a speedball", ["cocaine", "heroin"]),
+    ("half a gram of boy/girl", ["cocaine", "heroin"]),
+    ("weed, kush and edibles", ["cannabis"]),
+    ("ate an edible and it kicked in hard", ["cannabis"]),
+    ("took a dab of live resin from the pen", ["cannabis"]),
+    ("booze and a few beers", ["alcohol"]),
+    ("did a few shots of tequila at the bar", ["alcohol"]),
+    ("got drunk after five shots", ["alcohol"]),
+    ("heavy drinker for a decade", ["alcohol"]),
+    ("he had a bud light", ["alcohol"]),
+    ("seraquel for sleep", ["quetiapine"]),
+    ("zoloft, then lexipro, then effexer", ["escitalopram", "sertraline", "venlafaxine"]),
+    ("cymbalt and wellbutin", ["bupropion", "duloxetine"]),
+    ("tramadol and trammies", ["tramadol"]),
+    ("took 3 trams for my back", ["tramadol"]),
+    ("red vein and maeng da", ["kratom"]),
+    ("ativan, valium and ambien", ["diazepam", "lorazepam", "zolpidem"]),
+    ("5 vals from the script", ["diazepam"]),
+    ("2mg of clam blacked me out", ["clonazolam"]),
+    ("4mg dilly from the script", ["hydromorphone"]),
+    ("got 30mg pandas from the pharmacy", ["oxymorphone"]),
+    ("this batch is all fenty", ["fentanyl"]),
+    ("weed, acid and coke were all I did at nineteen", ["cannabis", "cocaine", "lsd"]),
 ]
 
 MUST_NOT_MATCH = [
@@ -139,6 +199,22 @@ MUST_NOT_MATCH = [
     "a lithium battery",
     "ok k thanks",
     "it's 3 o'clock and I'm 30",
+    # everyday senses of the slang added later (each has a positive example in MUST_MATCH)
+    "my acid reflux is worse at night",
+    "that's dope, congrats on the new job",
+    "it would be dope to see you",
+    "they put fresh tar on the roof",
+    "my bud came over to watch the game",
+    "thanks bud, appreciate it",
+    "she made a pot of coffee",
+    "I posted this on other subs too",
+    "my channel just hit 1000 subs",
+    "we got subs from the sandwich shop",
+    "we went to a bar after work",
+    "he spits bars on every track",
+    "he plays the blues on guitar",
+    "the lyrics of that song",
+    "GABA receptors calm the brain",
     "",
 ]
 
@@ -232,17 +308,48 @@ def test_clitics_start_no_term(lexicon):
 # Ambiguity rules
 
 def test_requires_context_words(lexicon):
-    assert names_in(lexicon, "that song is dope") == []
+    assert names_in(lexicon, "the pot is on the stove") == []
+    assert names_in(lexicon, "smoked pot before the test") == ["cannabis"]
+    assert names_in(lexicon, "hooked on pot for years") == ["cannabis"]  # "on" right before
+
+
+def test_dope_counts_unless_it_is_the_adjective(lexicon):
+    # decision: on drug forums "dope" is heroin without further context
     assert names_in(lexicon, "went to cop some dope") == ["heroin"]
-    assert names_in(lexicon, "been on dope for years") == ["heroin"]  # "on" right before
+    assert names_in(lexicon, "been on dope for years") == ["heroin"]
+    assert names_in(lexicon, "that song is dope") == []  # "is" right before
+    assert names_in(lexicon, "that's dope") == []  # two words right before: "that's"
+    assert names_in(lexicon, "a dope ass hoodie") == []  # "ass" right after
+    assert names_in(lexicon, "it looks dope as fuck") == []
+    assert names_in(lexicon, "dope sick for three days") == []  # withdrawal, not a substance
 
 
 def test_same_class_neighbour_confirms(lexicon):
     assert names_in(lexicon, "three bars downtown") == []
     assert names_in(lexicon, "three bars of xanax") == ["alprazolam"]
     assert [m.surface for m in lexicon.find("three bars of xanax")] == ["bars", "xanax"]
-    # a mention of another class does not confirm
+    # a drink nearby makes them pubs, although any other drug named nearby confirms "bars"
     assert names_in(lexicon, "three bars and a whiskey") == ["alcohol"]
+    assert names_in(lexicon, "three bars and some dope") == ["alprazolam", "heroin"]
+
+
+def test_any_substance_confirms_lists_of_drugs(lexicon):
+    assert names_in(lexicon, "I've done shrooms, acid and molly") == ["lsd", "mdma", "psilocybin"]
+    assert names_in(lexicon, "acid was my favourite") == []  # nothing says which acid
+    # only unambiguous mentions confirm: two ambiguous words never confirm each other
+    assert names_in(lexicon, "acid and molly") == []
+
+
+def test_count_right_before(lexicon):
+    assert names_in(lexicon, "bought 4 blues") == ["oxycodone"]
+    assert names_in(lexicon, "bought ten subs off him") == ["buprenorphine"]
+    assert names_in(lexicon, "bought some blues albums") == []
+
+
+def test_gaba_needs_lower_or_title_case(lexicon):
+    assert names_in(lexicon, "Gaba 600mg three times a day") == ["gabapentin"]
+    assert names_in(lexicon, "GABA 600mg three times a day") == []  # the neurotransmitter
+    assert names_in(lexicon, "low gaba levels in the brain, 300mg") == []
 
 
 def test_unless_near(lexicon):
@@ -255,6 +362,69 @@ def test_named_context_sets(lexicon):
     assert names_in(lexicon, "dosing at the done clinic every morning") == ["methadone"]
     assert names_in(lexicon, "I love this sub so much") == []
     assert names_in(lexicon, "took an 8mg sub strip") == ["buprenorphine"]
+    assert names_in(lexicon, "my sub doctor wants a urine test") == ["buprenorphine"]  # "+doctor"
+
+
+# Every ambiguous term added for slang: (a sentence where it is the drug, the substances of that
+# sentence, a sentence where it is not). All sentences are invented for these tests.
+AMBIGUOUS = [
+    ("acid", "dropped two tabs of acid", ["lsd"], "the doctor said stomach acid was the cause"),
+    ("acid", "an acid trip at the festival", ["lsd"], "citric acid to cook the dope"),
+    ("dope", "the dope here is all cut now", ["heroin"], "a dope beat for the video"),
+    ("tar", "a point of tar for the morning", ["heroin"], "the cigarette tar stains my teeth"),
+    ("subs", "started subs yesterday, 8mg", ["buprenorphine"], "his channel has 2000 subs"),
+    ("subs", "I need subs to get off oxy", ["buprenorphine", "oxycodone"],
+     "the team made three subs in the second half"),
+    ("subs", "got a few subs from him", ["buprenorphine"], "does anyone watch anime with subs"),
+    ("sub", "my sub clinic closes at noon", ["buprenorphine"], "I lurk on this sub every day"),
+    ("gaba", "my doctor prescribed gaba and it helps", ["gabapentin"],
+     "I take a gaba supplement before bed"),
+    ("bar", "popped a bar at the party", ["alprazolam"], "I passed the bar exam"),
+    ("bar", "a 2mg bar of xanax", ["alprazolam"], "she ate a protein bar"),
+    ("bars", "ate two bars and blacked out", ["alprazolam"], "no bars of signal at the cabin"),
+    ("bud", "a gram of bud for the weekend", ["cannabis"], "nip it in the bud"),
+    ("bud", "some good bud from the dispensary", ["cannabis"], "you and me both bud"),
+    ("pot", "smoked pot in college", ["cannabis"], "the poker pot was huge"),
+    ("blues", "picked up some blues and fent", ["fentanyl", "oxycodone"],
+     "got the blues, feeling depressed today"),
+    ("lyrics", "lyrics withdrawal is worse than gabapentin", ["gabapentin", "pregabalin"],
+     "favourite song lyrics about gabapentin"),
+    ("boy", "copped a bundle of boy", ["heroin"], "my boy came through with the bundle"),
+    ("boy", "shooting boy since I was twenty", ["heroin"], "oh boy, the withdrawal was rough"),
+    ("girl", "a speedball of boy and girl", ["cocaine", "heroin"],
+     "my girl is on adderall now"),
+    ("girl", "boy/girl for the weekend", ["cocaine", "heroin"], "a boy and a girl, both small"),
+    ("smack", "shooting smack every day", ["heroin"], "talking smack about his ex on the forum"),
+    ("skag", "smoked skag for a year", ["heroin"], "a skag in the song title"),
+    ("molly", "did molly once at a festival", ["mdma"], "Molly from accounting sent the memo"),
+    ("boomers", "ate some boomers and tripped", ["psilocybin"],
+     "boomers and millennials disagree about everything"),
+    ("shots", "did a few shots and got drunk", ["alcohol"], "got my flu shots and covid shots"),
+    ("dab", "took a dab of shatter", ["cannabis"], "smack dab in the middle of town"),
+    ("edible", "ate an edible and it kicked in hard", ["cannabis"], "are these mushrooms edible"),
+    ("roxy", "2 roxy 30s from the plug", ["oxycodone"], "roxy shorts for the beach"),
+    ("vics", "3 vics for the pain", ["hydrocodone"], "the vics in our team"),
+    ("dilly", "a 4mg dilly from the script", ["hydromorphone"], "dilly dilly, pass the salt"),
+    ("pandas", "got 30mg pandas from the pharmacy", ["oxymorphone"], "red pandas at the zoo"),
+    ("trams", "took 3 trams for my back", ["tramadol"], "the trams stop at the station"),
+    ("tram", "50mg of tram twice a day", ["tramadol"], "we took the tram to the station"),
+    ("vals", "5 vals from the script", ["diazepam"], "the vals left early from the party"),
+    ("clam", "2mg of clam blacked me out", ["clonazolam"], "clam chowder for dinner"),
+    ("fenty", "this batch is all fenty", ["fentanyl"], "Fenty Beauty foundation is great"),
+    ("drinker", "heavy drinker for a decade", ["alcohol"], "a big coffee drinker"),
+    ("mushroom", "psilocybin mushroom tea, 2g", ["psilocybin"], "mushroom risotto for dinner"),
+]
+
+
+@pytest.mark.parametrize(
+    ("term", "positive", "expected", "negative"),
+    AMBIGUOUS,
+    ids=[f"{row[0]}-{k}" for k, row in enumerate(AMBIGUOUS)],
+)
+def test_ambiguous_terms_both_ways(lexicon, term, positive, expected, negative):
+    assert term in positive.lower() and term in negative.lower()
+    assert names_in(lexicon, positive) == sorted(expected)
+    assert [m for m in lexicon.find(negative) if m.surface.lower() == term] == []
 
 
 def test_class_terms_add_a_class_but_no_substance(lexicon):
@@ -311,6 +481,7 @@ REQUIRED = {
     "quetiapine": "antipsychotic",
     "lithium": "mood_stabilizer",
     "ghb": "other",
+    "sufentanil": "opioid",
 }
 
 
@@ -368,6 +539,34 @@ def test_minimal_lexicon_loads(tmp_path):
         ["dissociative", "opioid"],
     )
     assert lexicon.find("a dope beat") == []
+
+
+def test_word_set_entries(tmp_path):
+    data = copy.deepcopy(MINIMAL)
+    data["word_sets"] = {
+        "drug_use": ["took", "^on", "^that's", "+bag", "#count", "#any_substance"],
+        "adjective": ["^is", "+song", "+as fuck", "beat"],
+    }
+    data["substances"][0]["terms"] = [
+        "heroin",
+        {"term": "dope", "requires_context": True, "unless_near": "adjective"},
+    ]
+    lexicon = SubstanceLexicon.load(write_yaml(tmp_path, data))
+
+    def names(text: str) -> list[str]:
+        return lexicon.substances(text)[0]
+
+    assert names("a dope bag") == ["heroin"]  # "+bag": the word right after
+    assert names("a bag of dope") == []  # ... and only there
+    assert names("that's dope") == ["heroin"]  # "^that's": two words right before
+    assert names("3 dope") == ["heroin"]  # "#count"
+    assert names("dope and ketamine") == ["heroin", "ketamine"]  # "#any_substance"
+    assert names("took dope") == ["heroin"]
+    # unless_near wins over the context, with its own "^", "+" and plain entries
+    assert names("took dope as fuck") == []
+    assert names("took a dope song") == []
+    assert names("took what is dope") == []
+    assert names("took dope, what a beat") == []
 
 
 def mutated(change) -> dict:
@@ -431,6 +630,23 @@ def mutated(change) -> dict:
         (
             lambda d: d["word_sets"].update({"bad": ["#dosage"]}),
             r"word_sets\['bad'\]: unknown special entries",
+        ),
+        (
+            lambda d: d["word_sets"].update({"bad": ["+on!"]}),
+            r"word_sets\['bad'\]: 'on!': use ASCII words",
+        ),
+        (
+            lambda d: d["substances"][0]["terms"].append(
+                {"term": "smack", "unless_near": "heroin_use"}
+            ),
+            r"term 'smack': unless_near must name a word set",
+        ),
+        (
+            lambda d: (
+                d["word_sets"].update({"vetoes": ["#same_class"]}),
+                d["substances"][0]["terms"].append({"term": "tar", "unless_near": "vetoes"}),
+            ),
+            r"term 'tar': unless_near set 'vetoes' has special entries",
         ),
         (lambda d: d.update({"classes": []}), r"classes: must list at least one class"),
         (lambda d: d.update({"substance": []}), r"unknown keys \['substance'\]"),

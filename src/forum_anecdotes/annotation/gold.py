@@ -86,14 +86,21 @@ def selections(index_dir: Path = paths.BATCH_INDEX_DIR) -> dict[str, str]:
     return out
 
 
-def write_gold(result, out: Path = paths.GOLD_LABELS, *, index_dir: Path = paths.BATCH_INDEX_DIR) -> int:
+def write_gold(result, out: Path = paths.GOLD_LABELS, *, key_id: str, index_dir: Path = paths.BATCH_INDEX_DIR) -> int:
     """Write the gold labels of an adjudication (:class:`~forum_anecdotes.annotation.adjudicate.AdjudicationResult`).
+
+    Args:
+        result: the adjudication.
+        out: the gold file.
+        key_id: the id of the key the corpus was built with (post ids depend on it).
+        index_dir: the batch indexes, for how each post was chosen.
 
     Returns:
         The number of posts written.
     """
     chosen = selections(index_dir)
-    rows = [{"post_id": post_id, "selection": chosen.get(post_id), "labels": [r.to_dict() for r in records]}
+    rows = [{"post_id": post_id, "key_id": key_id, "selection": chosen.get(post_id),
+             "labels": [r.to_dict() for r in records]}
             for post_id, records in sorted(result.records.items())]
     write_jsonl_atomic(out, rows)
     return len(rows)

@@ -227,7 +227,7 @@ def _run_adjudicate(args: argparse.Namespace) -> int:
     except (BadInput, OSError) as e:
         raise UsageError(str(e)) from None
     result = adjudicate(read_answer_files(args.answers), decisions=decisions)
-    n_posts = write_gold(result, args.out)
+    n_posts = write_gold(result, args.out, key_id=_corpus_key_id())
     print(f"wrote gold labels of {n_posts} posts to {args.out}; {len(result.disagreements)} disagreements, "
           f"{len(result.unresolved_ties)} unresolved ties")
     if args.review:
@@ -267,3 +267,11 @@ def _run_import(args: argparse.Namespace) -> int:
         store.append(answer)
     print(f"appended {len(answers)} answers to {args.out}", file=sys.stderr)
     return 0
+
+
+def _corpus_key_id() -> str:
+    """The id of the key the published corpus was built with (its build report says)."""
+    report = json.loads(paths.BUILD_REPORT.read_text(encoding="utf-8"))
+    if "key_id" not in report:
+        raise UsageError(f"{paths.BUILD_REPORT} names no key; rebuild the corpus first")
+    return report["key_id"]

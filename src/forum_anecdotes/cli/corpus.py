@@ -18,7 +18,7 @@ def register(command) -> None:
     corpus.add_argument("--raw-dir", type=Path, help="your raw-data folder, to re-attach withheld text (needs the key)")
 
     key = command("key", _run_key, "create the local pseudonymisation key if there is none",
-                  "forum-anecdotes key --path .local/pseudonym.key")
+                  "forum-anecdotes key --path ~/.config/forum-anecdotes/pseudonym.key")
     key.add_argument("--path", type=Path, default=paths.KEY_FILE, help=f"where to write it (default {paths.KEY_FILE})")
 
     build = command("build", _run_build, "rebuild corpus/ and DATA_CARD.md from the raw sources",
@@ -90,7 +90,9 @@ def _run_key(args: argparse.Namespace) -> int:
 
 
 def _run_build(args: argparse.Namespace) -> int:
+    from forum_anecdotes import keys
     from forum_anecdotes.corpus.build import MissingSources, build_corpus, check_sources
+    from forum_anecdotes.gold import read_gold
     from forum_anecdotes.corpus.sources import (
         BUILTIN_SOURCES,
         ManifestError,
@@ -117,13 +119,17 @@ def _run_build(args: argparse.Namespace) -> int:
         raise UsageError("no source to build (--no-builtin needs at least one --manifest)")
     key = load_key()
     try:
+        read_gold(paths.GOLD_LABELS, key_id=keys.key_id(key))  # gold labels made for another key would name other posts
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    try:
         check_sources(specs, args.raw_dir)
     except MissingSources as e:
         raise UsageError(str(e)) from None
     try:
         result = build_corpus(raw_dir=args.raw_dir, key=key, sources=specs, out_dir=args.out_dir,
                               data_card=args.data_card, work_dir=args.work_dir, skip_bad=args.skip_bad,
-                              progress=not args.no_progress)
+                              progress=not args.no_progress, gold_labels=paths.GOLD_LABELS)
     except BadInput as e:
         print(f"error: {e}", file=sys.stderr)
         print("(use --skip-bad to record bad input in the rejects file and go on)", file=sys.stderr)

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from forum_anecdotes import paths
+from forum_anecdotes import keys, paths
 from forum_anecdotes.corpus import card, dedup, split
 from forum_anecdotes.corpus.plots import plot_composition
 from forum_anecdotes.corpus.process import ProcessedPost, process_source
@@ -113,7 +113,7 @@ def build_corpus(
     work_dir: Path | None = None,
     skip_bad: bool = False,
     progress: bool = True,
-    gold_labels: Path | None = paths.GOLD_LABELS,
+    gold_labels: Path | None = None,
 ) -> BuildResult:
     """Build the corpus from raw sources.
 
@@ -126,8 +126,8 @@ def build_corpus(
         work_dir: folder for intermediates and the rejects file (default ``.local/build``).
         skip_bad: record bad input in ``work_dir/rejects.jsonl`` and go on, instead of stopping.
         progress: show progress bars.
-        gold_labels: the annotation's gold labels (``annotate adjudicate``), attached to their posts;
-            None for none.
+        gold_labels: the annotation's gold labels (``annotate adjudicate``, usually
+            :data:`~forum_anecdotes.paths.GOLD_LABELS`), attached to their posts; None for none.
 
     Returns:
         The build report and the corpus folder.
@@ -141,7 +141,7 @@ def build_corpus(
     work_dir = Path(work_dir) if work_dir else paths.LOCAL_DIR / "build"
     work_dir.mkdir(parents=True, exist_ok=True)
     rejects = Rejects(skip_bad=skip_bad, path=work_dir / "rejects.jsonl")
-    report = _new_report(sources)
+    report = _new_report(sources) | {"key_id": keys.key_id(key)}
     columns = _Columns()
     pass1_files = []
     for index, spec in enumerate(sources):
@@ -161,7 +161,7 @@ def build_corpus(
     decisions = _decide(columns, sources, report)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-staging-", dir=out_dir.parent))
     try:
-        _write_splits(pass1_files, decisions, staging / "data", report, gold=read_gold(gold_labels) if gold_labels else {},
+        _write_splits(pass1_files, decisions, staging / "data", report, gold=read_gold(gold_labels, key_id=report["key_id"]) if gold_labels else {},
                       progress=progress)
         report["pii_evaluation"] = _pii_evaluation()
         report["lexicon_evaluation"] = _lexicon_evaluation()
