@@ -23,9 +23,10 @@ How matching works, and why (it must keep up with tens of thousands of posts a s
   ("k-hole", "k hole", "St John's wort"), but not by other punctuation. No term starts on the word
   after an apostrophe ("it's ketamine" is not "s-ketamine", "I'm 30" is not "m-30").
 * Ambiguous terms carry rules from the YAML: case-sensitive single letters ("K", "H", "E"), words
-  that need drug context nearby ("dope", "pot", "bars"), words that lose to a nearby non-drug word
-  ("drinking water"), and phrases that are never substances ("ice cream", "coke zero"). The YAML's
-  header documents each decision.
+  that need drug context nearby ("pot", "bars"), words that lose to a nearby non-drug word
+  ("drinking water", "that's dope", "my bud"), and phrases that are never substances ("ice cream",
+  "coke zero"). Context words may count anywhere in the window or only right before or right after
+  the term. The YAML's header documents each decision.
 """
 from __future__ import annotations
 
@@ -63,8 +64,17 @@ _DOSE = re.compile(rb"\d+(?:mg|mgs|mcg|ug|g|gs|gr|ml|mls|oz)").fullmatch
 
 # Special entries of a word set (see the YAML header).
 _SAME_CLASS = "#same_class"
+_ANY_SUBSTANCE = "#any_substance"
 _DOSE_ENTRY = "#dose"
-_BEFORE_PREFIX = "^"
+_COUNT_ENTRY = "#count"
+_SPECIALS = (_DOSE_ENTRY, _COUNT_ENTRY, _SAME_CLASS, _ANY_SUBSTANCE)
+# What "#count" accepts right before a term besides digits ("2 blues", "ten subs").
+_NUMBER_WORDS = frozenset(
+    b"one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty "
+    b"fifty hundred".split()
+)
+_BEFORE_PREFIX = "^"  # "^on", "^that's": the word(s) right before the term
+_AFTER_PREFIX = "+"  # "+reflux", "+as fuck": the word(s) right after the term
 _DEFAULT_CONTEXT = "drug_use"
 
 _TERM_KEYS = frozenset({"term", "case_sensitive", "requires_context", "unless_near"})
@@ -120,9 +130,30 @@ class _WordSet:
     """A compiled word set: the rules that decide whether an ambiguous term has context."""
 
     words: frozenset[bytes]  # folded words that count anywhere in the window
-    before: frozenset[bytes]  # folded words that count only immediately before the term
+    before: frozenset[tuple[bytes, ...]]  # word sequences that count right before the term
+    after: frozenset[tuple[bytes, ...]]  # word sequences that count right after the term
     dose: bool  # any dose token ("10mg") in the window counts
+    count: bool  # a number right before the term counts ("2 blues", "ten subs")
     same_class: bool  # an unambiguous mention of the same class in the window counts
+    any_substance: bool  # an unambiguous mention of any substance or class in the window counts
+
+    def adjacent(self, i: int, j: int, words: list[bytes]) -> bool:
+        """Whether ``words[i:j]`` follows a ``before`` sequence or precedes an ``after`` one.
+
+        "it's" folds to the two words "it s", so "^it's" is a sequence of two.
+        """
+        before, after = self.before, self.after
+        return any(tuple(words[max(0, i - n) : i]) in before for n in self.before_lengths) or any(
+            tuple(words[j : j + n]) in after for n in self.after_lengths
+        )
+
+    @functools.cached_property
+    def before_lengths(self) -> frozenset[int]:
+        return frozenset(map(len, self.before))
+
+    @functools.cached_property
+    def after_lengths(self) -> frozenset[int]:
+        return frozenset(map(len, self.after))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -134,7 +165,7 @@ class _Term:
     generic: bool = False
     standalone: bool = False  # case-sensitive letters: never glued to a neighbour by a hyphen
     context: _WordSet | None = None
-    unless: frozenset[bytes] | None = None
+    unless: _WordSet | None = None
     plain: bool = dataclasses.field(init=False)  # no rule at all: accepted wherever it matches
 
     def __post_init__(self) -> None:
@@ -413,30 +444,36 @@ class SubstanceLexicon:
         if term.unless is None and term.context is None:
             return _ACCEPT
         near = words[max(0, i - self._window) : i] + words[j : j + self._window]
-        if term.unless is not None and not term.unless.isdisjoint(near):
+        unless = term.unless
+        if unless is not None and (
+            not unless.words.isdisjoint(near) or unless.adjacent(i, j, words)
+        ):
             return _REJECT
         ctx = term.context
         if ctx is None:
             return _ACCEPT
-        if not ctx.words.isdisjoint(near):
-            return _ACCEPT
-        if i and words[i - 1] in ctx.before:
+        if not ctx.words.isdisjoint(near) or ctx.adjacent(i, j, words):
             return _ACCEPT
         if ctx.dose and any(w[:1].isdigit() and _DOSE(w) for w in near):
             return _ACCEPT
-        return _PENDING if ctx.same_class else _REJECT
+        if ctx.count and i and (words[i - 1].isdigit() or words[i - 1] in _NUMBER_WORDS):
+            return _ACCEPT
+        return _PENDING if ctx.same_class or ctx.any_substance else _REJECT
 
     def _resolve_pending(self, accepted: list, pending: list) -> list:
-        """Keep the pending matches that have an accepted same-class mention within the window.
+        """Keep the pending matches that have an accepted confirming mention within the window.
 
-        Only accepted mentions confirm, so two ambiguous words never confirm each other.
+        A mention of the same class confirms ``#same_class``; any mention confirms
+        ``#any_substance``. Only accepted mentions confirm, so two ambiguous words never confirm
+        each other.
         """
         window = self._window
         kept = [
             (i, j, start, end, term)
             for i, j, start, end, term in pending
             if any(
-                other.drug_class == term.drug_class and max(oi - j, i - oj) < window
+                (term.context.any_substance or other.drug_class == term.drug_class)
+                and max(oi - j, i - oj) < window
                 for oi, oj, _, _, other in accepted
             )
         ]
@@ -523,25 +560,31 @@ class _Compiler:
         for set_name, entries in raw.items():
             where = f"word_sets[{set_name!r}]"
             entries = self.string_list(entries, where)
-            plain = {
-                self.fold_word(e, where) for e in entries if not e.startswith(("#", _BEFORE_PREFIX))
-            }
+            prefixed = ("#", _BEFORE_PREFIX, _AFTER_PREFIX)
+            plain = {self.fold_word(e, where) for e in entries if not e.startswith(prefixed)}
             specials = {e for e in entries if e.startswith("#")}
-            bad = specials - {_DOSE_ENTRY, _SAME_CLASS}
+            bad = specials - set(_SPECIALS)
             if bad:
                 raise self.fail(
                     where,
-                    f"unknown special entries {sorted(bad)}; allowed: {_DOSE_ENTRY}, {_SAME_CLASS}",
+                    f"unknown special entries {sorted(bad)}; allowed: {', '.join(_SPECIALS)}",
                 )
             sets[set_name] = _WordSet(
                 words=frozenset(plain),
                 before=frozenset(
-                    self.fold_word(e[len(_BEFORE_PREFIX) :], where)
+                    self.fold_words(e[len(_BEFORE_PREFIX) :], where)
                     for e in entries
                     if e.startswith(_BEFORE_PREFIX)
                 ),
+                after=frozenset(
+                    self.fold_words(e[len(_AFTER_PREFIX) :], where)
+                    for e in entries
+                    if e.startswith(_AFTER_PREFIX)
+                ),
                 dose=_DOSE_ENTRY in specials,
+                count=_COUNT_ENTRY in specials,
                 same_class=_SAME_CLASS in specials,
+                any_substance=_ANY_SUBSTANCE in specials,
             )
         return sets
 
@@ -620,19 +663,37 @@ class _Compiler:
             )
         return self.word_sets[set_name]
 
-    def unless_for(self, unless: Any, where: str, text: str) -> frozenset[bytes] | None:
+    def unless_for(self, unless: Any, where: str, text: str) -> _WordSet | None:
         if unless is None:
             return None
         if not isinstance(unless, str) or unless not in self.word_sets:
             raise self.fail(
                 where, f"term {text!r}: unless_near must name a word set, not {unless!r}"
             )
-        return self.word_sets[unless].words
+        word_set = self.word_sets[unless]
+        if word_set.dose or word_set.count or word_set.same_class or word_set.any_substance:
+            raise self.fail(
+                where,
+                f"term {text!r}: unless_near set {unless!r} has special entries "
+                f"({', '.join(_SPECIALS)}), which only requires_context can use",
+            )
+        return word_set
 
     def fold_word(self, word: str, where: str) -> bytes:
         if not _TERM_WORD.fullmatch(word):
             raise self.fail(where, f"{word!r} is not one word of ASCII letters and digits")
         return word.lower().encode("ascii")
+
+    def fold_words(self, text: str, where: str) -> tuple[bytes, ...]:
+        """The folded words of a "^"/"+" entry: "that's" -> (b"that", b"s")."""
+        pieces = _TERM_WORD.split(text)
+        words = _TERM_WORD.findall(text)
+        if not words or pieces[0] or pieces[-1] or not all(_JOINABLE(g) for g in pieces[1:-1]):
+            raise self.fail(
+                where,
+                f"{text!r}: use ASCII words joined by spaces, one hyphen or one apostrophe",
+            )
+        return tuple(w.lower().encode("ascii") for w in words)
 
     def add(self, text: str, term: _Term | None, where: str, case_sensitive: bool) -> None:
         """Register a term, or a not_substances phrase when ``term`` is None."""
