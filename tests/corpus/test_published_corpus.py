@@ -122,3 +122,44 @@ def test_data_card_is_generated_from_this_data(report):
     card = render_card(report, sources=BUILTIN_SOURCES)
     assert paths.DATA_CARD.read_text(encoding="utf-8") == card
     assert (paths.CORPUS_DIR / "README.md").read_text(encoding="utf-8") == card
+
+
+def test_reddit_threads_are_real_threads_without_text(frame, report):
+    threads = frame[frame["source"] == "reddit_threads"]
+    assert len(threads) > 10_000
+    assert threads["text"].isna().all() and threads["title"].isna().all()
+    assert threads["post_id"].str.fullmatch(r"reddit_threads-[0-9a-f]{16}").all()  # keyed, never Reddit's ids
+    assert report["threads_3plus_linked"]["reddit_threads"] >= 1400
+    by_id = frame.set_index("post_id")
+    replies = threads[threads["parent_id"].notna()]
+    assert (by_id.loc[replies["parent_id"], "thread_id"].to_numpy() == replies["thread_id"].to_numpy()).all()
+
+
+def test_parquet_files_load_every_split_with_the_same_dtypes(corpus):
+    frames = {s: pd.read_parquet(paths.CORPUS_DATA_DIR / f"{s}.parquet") for s in SPLITS}
+    assert len({tuple(f.dtypes.astype(str)) for f in frames.values()}) == 1
+    for split in SPLITS:
+        assert frames[split]["post_id"].tolist() == corpus[split]["post_id"]
+
+
+def test_gold_configuration_loads_with_flat_label_columns():
+    cwd = os.getcwd()
+    os.chdir(paths.REPO_ROOT)
+    try:
+        gold = datasets.load_dataset("corpus", "gold")
+    finally:
+        os.chdir(cwd)
+    frame = pd.concat([gold[s].to_pandas() for s in SPLITS], ignore_index=True)
+    assert len(frame) > 0
+    for name in LABEL_NAMES:
+        assert set(frame[name].dropna().unique()) <= {0, 1}
+        assert frame.loc[frame[name].notna(), f"{name}_origin"].notna().all()
+    assert frame["selection"].notna().all()
+
+
+def test_one_post_threads_whose_source_id_is_the_first_post(frame):
+    # the card says: where the source's thread id is its first post's id, thread_id equals that post_id
+    for source, share in (("psytar", 1.0), ("rmhd", 1.0), ("opiates", 1.0), ("reddit_threads", 0.95)):
+        first = frame[(frame["source"] == source) & (frame["position"] == 0)]
+        # a few r/opiates comment trees have no opening post in the raw files: a reply comes first
+        assert (first["thread_id"] == first["post_id"]).mean() >= share, source

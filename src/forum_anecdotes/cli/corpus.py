@@ -35,6 +35,9 @@ def register(command) -> None:
     build.add_argument("--work-dir", type=Path, help="folder for intermediates and rejects (default .local/build)")
     build.add_argument("--no-progress", action="store_true", help="no progress bars")
 
+    command("card", _run_card, "render DATA_CARD.md and corpus/README.md again from corpus/build_report.json",
+            "forum-anecdotes card   # after editing the card template or the annotation figures")
+
     pii = command("pii-eval", _run_pii_eval, "anonymiser recall and precision per identifier type on the PII test sets",
                   "forum-anecdotes pii-eval --check --errors")
     pii.add_argument("--testset", type=Path, action="append",
@@ -135,6 +138,16 @@ def _run_build(args: argparse.Namespace) -> int:
         print("(use --skip-bad to record bad input in the rejects file and go on)", file=sys.stderr)
         return 1
     print_build_summary(result.report)
+    return 0
+
+
+def _run_card(args: argparse.Namespace) -> int:
+    from forum_anecdotes.corpus.card import write_card
+    from forum_anecdotes.corpus.sources import BUILTIN_SOURCES
+
+    report = json.loads(paths.BUILD_REPORT.read_text(encoding="utf-8"))
+    write_card(report, sources=BUILTIN_SOURCES, paths_out=(paths.DATA_CARD, paths.CORPUS_DIR / "README.md"))
+    print(f"wrote {paths.DATA_CARD} and {paths.CORPUS_DIR / 'README.md'}")
     return 0
 
 

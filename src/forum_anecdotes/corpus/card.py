@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import string
 from collections.abc import Sequence
+from pathlib import Path
 
 import pandas as pd
 import yaml
 
 from forum_anecdotes import labels, paths
+from forum_anecdotes.gold import gold_features
 from forum_anecdotes.corpus.sources import SourceSpec
 from forum_anecdotes.corpus.summary import (
     THREADS_LINKED,
@@ -39,7 +41,10 @@ def card_header(report: dict) -> dict:
     totals = report_split_table(report).loc["total"]
     n_posts = int(totals["posts"])
     info = datasets.DatasetInfo(features=features())._to_yaml_dict()
+    info["config_name"] = "default"
     info["splits"] = [{"name": s, "num_bytes": report.get("split_bytes", {}).get(s, 0), "num_examples": int(totals[f"posts_{s}"])} for s in SPLITS]
+    gold_info = datasets.DatasetInfo(features=gold_features())._to_yaml_dict()
+    gold_info["config_name"] = "gold"
     return {
         "pretty_name": "Forum anecdotes: drug-experience posts for harm-reduction research",
         "language": ["en"],
@@ -54,12 +59,11 @@ def card_header(report: dict) -> dict:
         "task_categories": ["text-classification"],
         "task_ids": ["multi-label-classification"],
         "tags": ["harm-reduction", "pharmacovigilance", "drug-use", "reddit", "forums", "adverse-drug-events"],
-        "configs": [{
-            "config_name": "default",
-            "default": True,
-            "data_files": [{"split": s, "path": f"data/{s}.jsonl"} for s in SPLITS],
-        }],
-        "dataset_info": info,
+        "configs": [
+            {"config_name": "default", "default": True, "data_files": [{"split": s, "path": f"data/{s}.jsonl"} for s in SPLITS]},
+            {"config_name": "gold", "data_files": [{"split": s, "path": f"data/gold/{s}.jsonl"} for s in SPLITS]},
+        ],
+        "dataset_info": [info, gold_info],
     }
 
 
@@ -194,3 +198,13 @@ def render_card(report: dict, *, sources: Sequence[SourceSpec]) -> str:
     )
     header = yaml.safe_dump(card_header(report), sort_keys=False, allow_unicode=True)
     return f"---\n{header}---\n\n{body}"
+
+
+def write_card(report: dict, *, sources: Sequence[SourceSpec], paths_out: Sequence[Path]) -> None:
+    """Render the card once and write it, atomically, to each of ``paths_out``."""
+    from forum_anecdotes.io import atomic_write
+
+    card = render_card(report, sources=sources)
+    for path in paths_out:
+        with atomic_write(path) as f:
+            f.write(card)
