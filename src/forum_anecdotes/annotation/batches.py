@@ -66,6 +66,7 @@ class BatchPlan:
             with a single annotator.
         copies: annotators per overlapping post (at most ``len(annotators)``).
         seed: the random seed; the same plan on the same corpus gives the same batch.
+        labels: the labels the tasks ask (default all; PsyTAR batches ask only those PsyTAR lacks).
     """
 
     name: str
@@ -75,6 +76,7 @@ class BatchPlan:
     overlap: float = 0.2
     copies: int = 2
     seed: int = 0
+    labels: tuple[str, ...] = LABEL_NAMES
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,39}", self.name):
@@ -86,6 +88,9 @@ class BatchPlan:
         for annotator in self.annotators:
             if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}", annotator):
                 raise ValueError(f"annotator {annotator!r}: use letters, digits, '.', '-' and '_'")
+        unknown = sorted(set(self.labels) - set(LABEL_NAMES))
+        if not self.labels or unknown:
+            raise ValueError(f"labels: choose from {', '.join(LABEL_NAMES)}" + (f" (not {', '.join(unknown)})" if unknown else ""))
         if self.size < 1:
             raise ValueError("size must be at least 1")
         if not 0 <= self.overlap <= 1:
@@ -230,7 +235,7 @@ def make_tasks(chosen: pd.DataFrame, corpus: pd.DataFrame, plan: BatchPlan) -> d
                 "text": row["text"],
                 "parent": posts.get(row["parent_id"]) if row.get("parent_id") else None,
                 "opening": posts.get(opening_id) if opening_id and opening_id != post_id else None,
-                "labels": list(LABEL_NAMES),
+                "labels": [name for name in LABEL_NAMES if name in plan.labels],
                 "guide_version": GUIDE_VERSION,
             })
     return tasks

@@ -45,9 +45,9 @@ def corpus_frame(*, corpus_dir: str | os.PathLike = paths.CORPUS_DIR, raw_dir: P
     return pd.concat([corpus[s].to_pandas().assign(split=s) for s in SPLITS], ignore_index=True)
 
 
-def annotated_post_ids(answers_dir: Path = paths.ANSWERS_DIR) -> set[str]:
-    """Posts that already have answers (so that a new batch does not draw them again)."""
-    out: set[str] = set()
+def annotated_post_ids(answers_dir: Path = paths.ANSWERS_DIR, index_dir: Path = paths.BATCH_INDEX_DIR) -> set[str]:
+    """Posts already in a batch or answered (so that a new batch does not draw them again)."""
+    out: set[str] = set(selections(index_dir))
     for path in sorted(Path(answers_dir).rglob("*.jsonl")) if Path(answers_dir).exists() else ():
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():

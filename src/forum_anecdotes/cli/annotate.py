@@ -41,6 +41,7 @@ def register(commands) -> None:
     batch.add_argument("--overlap", type=float, default=0.2, help="share of posts sent to several annotators (default 0.2)")
     batch.add_argument("--copies", type=int, default=2, help="annotators per overlapping post (default 2)")
     batch.add_argument("--seed", type=int, default=0)
+    batch.add_argument("--labels", help="comma-separated labels the tasks ask (default: all five)")
     batch.add_argument("--sources", help="comma-separated sources to draw from (default: all with text)")
     batch.add_argument("--raw-dir", type=Path, help="raw-data folder, to re-attach withheld text (needs the key)")
     batch.add_argument("--out-dir", type=Path, default=paths.LOCAL_DIR / "annotation" / "batches",
@@ -76,8 +77,10 @@ def register(commands) -> None:
     export.add_argument("--out", type=Path, required=True)
     export.add_argument("--config", type=Path, help="also write the tool's labeling configuration here")
 
-    imported = step("import", _run_import, "import an annotation tool's export as answers (JSONL)")
-    imported.add_argument("--tool", required=True, choices=_tools())
+    imported = step("import", _run_import, "import an annotation tool's export (or plain answers) as answers (JSONL)")
+    imported.add_argument("--tool", required=True, choices=(*_tools(), "plain"),
+                          help="plain: {task_id, labels, unclear, note} lines from a script or a language model")
+    imported.add_argument("--batch-dir", type=Path, help="the batch folder (needed for --tool plain)")
     imported.add_argument("path", type=Path, help="the tool's export file")
     imported.add_argument("--out", type=Path, required=True, help="answers file to append to")
     imported.add_argument("--annotator", help="annotator id when the export names none")
@@ -140,7 +143,8 @@ def _run_batch(args: argparse.Namespace) -> int:
 
     try:
         plan = BatchPlan(name=args.name, size=args.size, annotators=tuple(args.annotator), strategy=args.strategy,
-                         overlap=args.overlap, copies=args.copies, seed=args.seed)
+                         overlap=args.overlap, copies=args.copies, seed=args.seed,
+                         **({"labels": tuple(args.labels.split(","))} if args.labels else {}))
     except ValueError as e:
         raise UsageError(str(e)) from None
     key = load_key() if args.raw_dir else None
@@ -258,8 +262,17 @@ def _run_import(args: argparse.Namespace) -> int:
     from forum_anecdotes.annotation.store import AnswerStore
 
     try:
-        answers = TOOLS[args.tool].import_answers(args.path, annotator=args.annotator, agent=args.agent,
-                                                  agent_model=args.agent_model)
+        if args.tool == "plain":
+            from forum_anecdotes.annotation.batches import read_tasks
+            from forum_anecdotes.annotation.plain import import_plain
+
+            if not args.batch_dir or not args.annotator:
+                raise UsageError("--tool plain needs --batch-dir and --annotator")
+            answers = import_plain(args.path, tasks=read_tasks(args.batch_dir), annotator=args.annotator,
+                                   agent=args.agent, agent_model=args.agent_model)
+        else:
+            answers = TOOLS[args.tool].import_answers(args.path, annotator=args.annotator, agent=args.agent,
+                                                      agent_model=args.agent_model)
     except (InteropError, ValueError, OSError) as e:
         raise UsageError(str(e)) from None
     store = AnswerStore(args.out)
