@@ -103,3 +103,12 @@ def test_published_sources_may_be_written_anywhere(tmp_path):
     plan = BatchPlan(name="pub", size=5, annotators=("a",))
     folder = write_batch(make_tasks(draw_posts(corpus, plan), corpus, plan), plan, tmp_path)
     assert not json.loads((folder / "batch.json").read_text())["local_only"]
+
+
+def test_enriched_draw_can_focus_on_one_rare_label():
+    corpus = synthetic_corpus(n_threads=60)
+    plan = BatchPlan(name="f", size=5, annotators=("a",), strategy="enriched_lexicon", focus=("ssri_withdrawal",))
+    chosen = draw_posts(corpus, plan)
+    assert (chosen["text"] == "brain zaps after stopping").all()
+    with pytest.raises(ValueError, match="focus"):
+        BatchPlan(name="f", size=5, annotators=("a",), labels=("first_hand",), focus=("abuse_harm",))

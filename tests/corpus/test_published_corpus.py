@@ -89,9 +89,15 @@ def test_labels_are_contract_labels_with_provenance_and_none_is_fake_gold(frame)
     assert labels
     assert {label["name"] for label in labels} <= set(LABEL_NAMES)
     assert {label["origin"] for label in labels} <= {o.value for o in LabelOrigin}
-    # this release has no human annotation yet: nothing may claim to be adjudicated gold
-    assert not any(label["origin"] in ("annotator", "adjudicated") for label in labels)
-    assert all(label["by"] for label in labels)
+    assert all(label["by"] and label["agent"] for label in labels)
+    # every label says who made it: this release's annotation was done by language models, and
+    # nothing may claim to be a person's
+    annotated = [label for label in labels if label["origin"] in ("annotator", "adjudicated")]
+    assert annotated
+    assert not any(label["agent"] == "person" for label in annotated)
+    assert all(label["agent_model"] for label in annotated if label["agent"] == "language_model")
+    assert all(label["guide_version"] and label["batch"] and label["time"] for label in annotated)
+    assert {label["agent"] for label in labels if label["origin"] == "external"} == {"dataset"}
 
 
 def test_anonymised_fields(frame):

@@ -327,7 +327,8 @@ def agreement_report(answers: Iterable[dict], *, n_boot: int = 1000, seed: int =
     n_unclear = sum(1 for a in current_answers(answers, include_unclear=True) if a.get("unclear", False))
     post_ids, annotators, array = answers_to_arrays(answers)
     n_answered = (~np.isnan(array)).sum(axis=2)  # labels x posts
-    # every answer covers all labels, so "answered by two or more" is the same for every label
+    # a post counts as double for a label when two annotators answered that label (tasks may ask a
+    # subset of the labels); for the set-level alpha, when two answered any label
     double = n_answered.max(axis=0, initial=0) >= 2 if array.shape[1] else np.zeros(0, dtype=bool)
     notes = [
         ("current answers only: undos applied, the latest answer per annotator and post; "
@@ -339,7 +340,7 @@ def agreement_report(answers: Iterable[dict], *, n_boot: int = 1000, seed: int =
     for k, name in enumerate(LABEL_NAMES):
         label_array = array[k]
         values = label_array[~np.isnan(label_array)]
-        sub = label_array[double]
+        sub = label_array[n_answered[k] >= 2]
         pairs = overlapping_pairs(sub) if sub.size else []
         if len(pairs) == 1:
             kind = "cohen"
@@ -375,7 +376,7 @@ def agreement_report(answers: Iterable[dict], *, n_boot: int = 1000, seed: int =
     return {
         "n_posts": len(post_ids),
         "n_posts_double": int(double.sum()),
-        "n_answers": int((~np.isnan(array[0])).sum()) if array.size else 0,
+        "n_answers": int((~np.isnan(array)).any(axis=0).sum()) if array.size else 0,
         "n_unclear": n_unclear,
         "annotators": list(annotators),
         "bootstrap": {"n_boot": n_boot, "seed": seed, "level": level, "unit": "post"},

@@ -44,7 +44,8 @@ LABEL_CUES: dict[str, re.Pattern[str]] = {
                                     r"life back|improv\w+|game ?changer)\b", re.I),
     "effect_adverse": re.compile(r"\b(side ?effects?|nause\w+|dizz\w+|weight gain|insomnia|numb|libido|"
                                  r"sexual|headaches?|sweat\w*|emotional(?:ly)? blunt\w*|pssd)\b", re.I),
-    "ssri_withdrawal": re.compile(r"\b(brain ?zaps?|discontinu\w+|tapering|taper(?:ed)?|coming off|"
+    "ssri_withdrawal": re.compile(r"\b(brain ?zaps?|discontinu\w+|tapering|taper(?:ed)?|(?:coming|came|come|get|got|"
+                                  r"getting) off|cold turkey|missed (?:a |my )?dose|wean\w*|quit\w*|stopp\w+|"
                                   r"withdrawals?|w/d)\b", re.I),
     "abuse_harm": re.compile(r"\b(addict\w*|relapse\w*|overdos\w*|od'?d|craving\w*|tolerance|dope ?sick|"
                              r"clean (?:for|since)|days? clean|snort\w*|inject\w*|shoot(?:ing)? up|iv|nod\w*)\b", re.I),
@@ -67,6 +68,8 @@ class BatchPlan:
         copies: annotators per overlapping post (at most ``len(annotators)``).
         seed: the random seed; the same plan on the same corpus gives the same batch.
         labels: the labels the tasks ask (default all; PsyTAR batches ask only those PsyTAR lacks).
+        focus: for ``enriched_lexicon``, the labels whose cue words draw posts (default: the asked
+            labels, in equal shares); e.g. only ``ssri_withdrawal`` to find its rare positives.
     """
 
     name: str
@@ -77,6 +80,7 @@ class BatchPlan:
     copies: int = 2
     seed: int = 0
     labels: tuple[str, ...] = LABEL_NAMES
+    focus: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,39}", self.name):
@@ -91,6 +95,8 @@ class BatchPlan:
         unknown = sorted(set(self.labels) - set(LABEL_NAMES))
         if not self.labels or unknown:
             raise ValueError(f"labels: choose from {', '.join(LABEL_NAMES)}" + (f" (not {', '.join(unknown)})" if unknown else ""))
+        if set(self.focus) - set(self.labels):
+            raise ValueError(f"focus: only labels the tasks ask ({', '.join(self.labels)})")
         if self.size < 1:
             raise ValueError("size must be at least 1")
         if not 0 <= self.overlap <= 1:
@@ -129,7 +135,7 @@ def draw_posts(candidates: pd.DataFrame, plan: BatchPlan, *, model_scores: Mappi
     elif plan.strategy == "stratified":
         order = _stratified(frame, plan.size, rng)
     elif plan.strategy == "enriched_lexicon":
-        order = _enriched(frame, plan.size, rng)
+        order = _enriched(frame, plan.size, rng, focus=plan.focus or plan.labels)
     else:
         if not model_scores:
             raise ValueError("enriched_model needs a trained model's scores (no model yet: use enriched_lexicon)")
@@ -157,15 +163,15 @@ def _stratified(frame: pd.DataFrame, size: int, rng: np.random.Generator) -> np.
     return np.array(picked)
 
 
-def _enriched(frame: pd.DataFrame, size: int, rng: np.random.Generator) -> np.ndarray:
-    """Posts with cue words first, an equal share per label; then random posts to fill the batch."""
+def _enriched(frame: pd.DataFrame, size: int, rng: np.random.Generator, *, focus: Sequence[str]) -> np.ndarray:
+    """Posts with cue words of the focus labels first, an equal share per label; then random posts to fill the batch."""
     text = (frame["title"].fillna("") + "\n" + frame["text"].fillna("")).to_numpy()
-    cued = {name: rng.permutation([i for i, t in enumerate(text) if pattern.search(t)]) for name, pattern in LABEL_CUES.items()}
+    cued = {name: rng.permutation([i for i, t in enumerate(text) if LABEL_CUES[name].search(t)]) for name in focus}
     picked: list[int] = []
     seen: set[int] = set()
     depth = 0
     while len(picked) < size and any(depth < len(c) for c in cued.values()):
-        for name in LABEL_NAMES:
+        for name in cued:
             if depth < len(cued[name]) and int(cued[name][depth]) not in seen:
                 seen.add(int(cued[name][depth]))
                 picked.append(int(cued[name][depth]))

@@ -42,6 +42,8 @@ def register(commands) -> None:
     batch.add_argument("--copies", type=int, default=2, help="annotators per overlapping post (default 2)")
     batch.add_argument("--seed", type=int, default=0)
     batch.add_argument("--labels", help="comma-separated labels the tasks ask (default: all five)")
+    batch.add_argument("--focus", help="enriched_lexicon: comma-separated labels whose cue words draw posts")
+    batch.add_argument("--drug-classes", help="draw only posts naming a substance of these classes (comma-separated)")
     batch.add_argument("--sources", help="comma-separated sources to draw from (default: all with text)")
     batch.add_argument("--raw-dir", type=Path, help="raw-data folder, to re-attach withheld text (needs the key)")
     batch.add_argument("--out-dir", type=Path, default=paths.LOCAL_DIR / "annotation" / "batches",
@@ -62,6 +64,7 @@ def register(commands) -> None:
     agreement = step("agreement", _run_agreement, "inter-annotator agreement per label, with bootstrap intervals")
     agreement.add_argument("answers", nargs="+", type=Path, help="answers files or folders of them")
     agreement.add_argument("--json", type=Path, metavar="OUT", help="also write the report as JSON")
+    agreement.add_argument("--title", help="a title for the JSON report (e.g. 'Round 1, guide 1.0'), shown in the data card")
     agreement.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (default 1000)")
     agreement.add_argument("--seed", type=int, default=0)
 
@@ -144,7 +147,8 @@ def _run_batch(args: argparse.Namespace) -> int:
     try:
         plan = BatchPlan(name=args.name, size=args.size, annotators=tuple(args.annotator), strategy=args.strategy,
                          overlap=args.overlap, copies=args.copies, seed=args.seed,
-                         **({"labels": tuple(args.labels.split(","))} if args.labels else {}))
+                         **({"labels": tuple(args.labels.split(","))} if args.labels else {}),
+                         **({"focus": tuple(args.focus.split(","))} if args.focus else {}))
     except ValueError as e:
         raise UsageError(str(e)) from None
     key = load_key() if args.raw_dir else None
@@ -156,6 +160,9 @@ def _run_batch(args: argparse.Namespace) -> int:
         if unknown:
             raise UsageError(f"--sources: no posts of {', '.join(sorted(unknown))} in the corpus")
         candidates = candidates[candidates["source"].isin(wanted)]
+    if args.drug_classes:
+        wanted_classes = set(args.drug_classes.split(","))
+        candidates = candidates[candidates["drug_classes"].map(lambda c: bool(wanted_classes & set(c)))]
     if not args.include_annotated:
         candidates = candidates[~candidates["post_id"].isin(annotated_post_ids())]
     try:
@@ -208,6 +215,8 @@ def _run_agreement(args: argparse.Namespace) -> int:
     from forum_anecdotes.annotation.agreement import agreement_report, format_report
 
     report = agreement_report(read_answer_files(args.answers), n_boot=args.n_boot, seed=args.seed)
+    if args.title:
+        report = {"title": args.title, **report}
     print(format_report(report))
     if args.json:
         from forum_anecdotes.io import atomic_write

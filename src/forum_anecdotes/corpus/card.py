@@ -7,6 +7,7 @@ features, so that every split loads with the same types.
 """
 from __future__ import annotations
 
+import json
 import string
 from collections.abc import Sequence
 from pathlib import Path
@@ -165,6 +166,50 @@ def _label_table(report: dict) -> str:
     return _markdown_table(pd.DataFrame(rows))
 
 
+def _agreement_rounds() -> list[dict]:
+    """The agreement reports kept in ``annotation/agreement/`` (one JSON per round), in round order."""
+    folder = paths.ANNOTATION_DIR / "agreement"
+    return [json.loads(p.read_text(encoding="utf-8")) | {"_file": p.name}
+            for p in sorted(folder.glob("*.json"))] if folder.exists() else []
+
+
+def _interval(value, ci) -> str:
+    if value is None:
+        return "-"
+    if not ci or ci[0] is None:
+        return f"{value:.3f}"
+    return f"{value:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
+
+
+def _annotation_section(report: dict) -> str:
+    """Who labelled what, how posts were chosen, gold counts, and agreement with intervals, per round."""
+    gold = report.get("gold") or {}
+    rounds = _agreement_rounds()
+    if not gold.get("posts") or not any((lb.get("by_origin") or {}).keys() - {"external"} for lb in gold.get("labels", {}).values()):
+        return ("The release carries PsyTAR's labels mapped onto the contract (`origin: external`); no post has "
+                "an `annotator` or `adjudicated` label yet.")
+    parts = [string.Template((paths.RESOURCES_DIR / "annotation_section.md").read_text(encoding="utf-8")).substitute(
+        gold_posts=f"{gold['posts']:,}",
+        by_source=", ".join(f"{k} {v:,}" for k, v in gold["by_source"].items()),
+        by_selection=", ".join(f"{k} {v:,}" for k, v in gold["by_selection"].items()),
+        label_counts=_markdown_table(pd.DataFrame([
+            {"label": name, "known (gold)": c["known"], "positive": c["positive"],
+             **{f"from {origin}": n for origin, n in c["by_origin"].items()}}
+            for name, c in gold["labels"].items()]).fillna(0)),
+    )]
+    for rnd in rounds:
+        rows = [{"label": name, "posts with 2+ answers": s["n_posts_double"], "prevalence": f"{s['prevalence']:.3f}"
+                 if s.get("prevalence") is not None else "-",
+                 "Krippendorff's alpha [95% CI]": _interval(s.get("alpha"), s.get("alpha_ci")),
+                 "Cohen's kappa [95% CI]": _interval(s.get("kappa"), s.get("kappa_ci"))}
+                for name, s in rnd["labels"].items()]
+        set_level = rnd.get("set") or {}
+        parts.append(f"**{rnd.get('title', rnd['_file'])}** (`annotation/agreement/{rnd['_file']}`; "
+                     f"set-level alpha over all labels {_interval(set_level.get('alpha'), set_level.get('alpha_ci'))}):\n\n"
+                     + _markdown_table(pd.DataFrame(rows)))
+    return "\n\n".join(parts)
+
+
 def render_card(report: dict, *, sources: Sequence[SourceSpec]) -> str:
     """The complete data card: YAML header and Markdown body.
 
@@ -185,6 +230,7 @@ def render_card(report: dict, *, sources: Sequence[SourceSpec]) -> str:
         selection_table=_selection_table(report),
         terms_section=_terms_section(sources),
         pii_tables=_pii_tables(report),
+        annotation_section=_annotation_section(report),
         n_linked=f"{sum(report.get(THREADS_LINKED, {}).values()):,}",
         contract_label_table=labels.markdown_table(),
         **_lexicon_figures(report),
