@@ -8,6 +8,14 @@ from raw_fixtures import write_raw_dir
 GOOD_KEY = "forum-anecdotes-test-key-0123456789"
 
 
+@pytest.fixture(autouse=True)
+def no_gold_labels(tmp_path, monkeypatch):
+    # the repository's gold labels name posts of the maintainers' key, not of the test key
+    from forum_anecdotes import paths
+
+    monkeypatch.setattr(paths, "GOLD_LABELS", tmp_path / "no-gold.jsonl")
+
+
 @pytest.fixture()
 def no_key(tmp_path, monkeypatch):
     monkeypatch.delenv("FORUM_ANECDOTES_KEY", raising=False)

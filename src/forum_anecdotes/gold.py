@@ -51,22 +51,25 @@ def read_gold(path: Path = paths.GOLD_LABELS, *, key_id: str | None = None) -> d
                 raise GoldKeyMismatch(f"{path}:{line_no}: these gold labels name posts of a corpus built with another "
                                       f"key ({row.get('key_id')}, not {key_id}); build with that key")
             labels = [LabelRecord.from_dict(r).to_dict() for r in row["labels"]]
-            out[row["post_id"]] = {"selection": row.get("selection"), "labels": labels}
+            out[row["post_id"]] = {"selection": row.get("selection"), "batch": row.get("batch"), "labels": labels}
+        except GoldKeyMismatch:
+            raise
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
             raise ValueError(f"{path}:{line_no}: not a gold record ({e})") from None
     return out
 
 
-def gold_row(post: Mapping[str, Any], *, split: str, selection: str | None) -> dict[str, Any] | None:
+def gold_row(post: Mapping[str, Any], *, split: str, selection: str | None, batch: str | None = None) -> dict[str, Any] | None:
     """The flat ``gold`` row of a published post, or None when it has no gold label.
 
     Args:
         post: a published record (its ``labels`` hold every label record).
         split: its split.
         selection: how it was chosen for annotation (None: not in a batch).
+        batch: the annotation batch that drew it (``random1`` is the uniform sample of the corpus).
 
     Returns:
-        ``post_id``, ``thread_id``, ``source``, ``split``, ``selection``, ``title``, ``text``, one
+        ``post_id``, ``thread_id``, ``source``, ``split``, ``selection``, ``batch``, ``title``, ``text``, one
         0/1/None column per label, ``<label>_origin`` and ``<label>_by`` per label (who made the
         gold value: e.g. ``adjudicated`` / ``majority_vote``), ``annotators`` (who answered, with
         the language model's name where one did) and ``guide_version``.
@@ -80,7 +83,7 @@ def gold_row(post: Mapping[str, Any], *, split: str, selection: str | None) -> d
                          for r in human_or_model if r.origin == "annotator"})
     row: dict[str, Any] = {
         "post_id": post["post_id"], "thread_id": post["thread_id"], "source": post["source"], "split": split,
-        "selection": selection or (EXTERNAL_SELECTION if not human_or_model else None),
+        "selection": selection or (EXTERNAL_SELECTION if not human_or_model else None), "batch": batch,
         "title": post["title"], "text": post["text"],
     }
     for name, record in gold.items():
@@ -100,6 +103,7 @@ def gold_features():
 
     string = datasets.Value("string")
     features = {"post_id": string, "thread_id": string, "source": string, "split": string, "selection": string,
+                "batch": string,
                 "title": string, "text": string}
     features |= {name: datasets.Value("int8") for name in LABEL_NAMES}
     for name in LABEL_NAMES:
@@ -116,6 +120,7 @@ def gold_counts(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {"posts": int(len(frame)),
                            "by_source": {k: int(v) for k, v in frame["source"].value_counts().sort_index().items()},
                            "by_selection": {str(k): int(v) for k, v in frame["selection"].fillna("none").value_counts().sort_index().items()},
+                           "by_batch": {str(k): int(v) for k, v in frame["batch"].fillna("none").value_counts().sort_index().items()},
                            "labels": {}}
     for name in LABEL_NAMES:
         known = frame[name].notna()

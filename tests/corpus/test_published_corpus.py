@@ -169,3 +169,41 @@ def test_one_post_threads_whose_source_id_is_the_first_post(frame):
         first = frame[(frame["source"] == source) & (frame["position"] == 0)]
         # a few r/opiates comment trees have no opening post in the raw files: a reply comes first
         assert (first["thread_id"] == first["post_id"]).mean() >= share, source
+
+
+@pytest.fixture(scope="module")
+def gold():
+    cwd = os.getcwd()
+    os.chdir(paths.REPO_ROOT)
+    try:
+        loaded = datasets.load_dataset("corpus", "gold")
+    finally:
+        os.chdir(cwd)
+    return pd.concat([loaded[s].to_pandas() for s in SPLITS], ignore_index=True)
+
+
+def test_gold_set_sizes_and_how_posts_were_chosen(gold):
+    four = gold[gold["source"].isin(["seeds", "rmhd", "opiates", "reddit_threads"])]
+    assert len(four) >= 1500
+    assert (four["source"] == "reddit_threads").sum() >= 500
+    assert four["batch"].isin(["random1", "random2"]).sum() >= 500  # the uniform sample
+    assert four["selection"].notna().all() and four["batch"].notna().all()
+    assert (gold["source"] == "psytar").sum() > 600
+
+
+def test_gold_labels_come_from_language_models_and_say_so(gold):
+    for name in LABEL_NAMES:
+        origins = set(gold[f"{name}_origin"].dropna())
+        assert origins <= {"adjudicated", "annotator", "external"}, name
+    annotated = gold[gold["annotators"].map(len) > 0]
+    assert annotated["annotators"].map(lambda a: all("language_model: Claude" in x for x in a)).all()
+    assert (annotated["guide_version"] == "1.0").all()
+
+
+def test_agreement_reports_are_kept_and_meet_the_target_on_round_one():
+    report = json.loads((paths.ANNOTATION_DIR / "agreement" / "round1.json").read_text(encoding="utf-8"))
+    assert report["n_posts_double"] >= 300
+    for name in LABEL_NAMES:
+        assert report["labels"][name]["alpha"] >= 0.7, name
+        low, high = report["labels"][name]["alpha_ci"]
+        assert low <= report["labels"][name]["alpha"] <= high

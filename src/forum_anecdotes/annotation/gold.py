@@ -75,14 +75,14 @@ def write_batch_index(tasks: Mapping[str, list[dict]], name: str, index_dir: Pat
     return path
 
 
-def selections(index_dir: Path = paths.BATCH_INDEX_DIR) -> dict[str, str]:
-    """post_id -> how it was chosen, from the batch indexes (the first batch that drew it wins)."""
-    out: dict[str, str] = {}
+def selections(index_dir: Path = paths.BATCH_INDEX_DIR) -> dict[str, tuple[str, str]]:
+    """post_id -> (how it was chosen, its batch), from the batch indexes (the first batch that drew it wins)."""
+    out: dict[str, tuple[str, str]] = {}
     for path in sorted(Path(index_dir).glob("*.jsonl")) if Path(index_dir).exists() else ():
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 row = json.loads(line)
-                out.setdefault(row["post_id"], row["selection"])
+                out.setdefault(row["post_id"], (row["selection"], path.stem))
     return out
 
 
@@ -99,7 +99,8 @@ def write_gold(result, out: Path = paths.GOLD_LABELS, *, key_id: str, index_dir:
         The number of posts written.
     """
     chosen = selections(index_dir)
-    rows = [{"post_id": post_id, "key_id": key_id, "selection": chosen.get(post_id),
+    rows = [{"post_id": post_id, "key_id": key_id, "selection": chosen.get(post_id, (None, None))[0],
+             "batch": chosen.get(post_id, (None, None))[1],
              "labels": [r.to_dict() for r in records]}
             for post_id, records in sorted(result.records.items())]
     write_jsonl_atomic(out, rows)

@@ -349,7 +349,8 @@ def _write_splits(pass1_files: Iterable[Path], decisions: _Decisions, data_dir: 
                                 record["labels"] += annotated["labels"]
                                 gold_found.add(record["post_id"])
                             sinks[split_name].write(json.dumps(record, ensure_ascii=False) + "\n")
-                            row = gold_row(record, split=split_name, selection=annotated["selection"] if annotated else None)
+                            row = gold_row(record, split=split_name, selection=annotated["selection"] if annotated else None,
+                                           batch=annotated["batch"] if annotated else None)
                             if row is not None:
                                 gold_sinks[split_name].write(json.dumps(row, ensure_ascii=False) + "\n")
                                 gold_rows.append({k: v for k, v in row.items() if k not in ("title", "text")})

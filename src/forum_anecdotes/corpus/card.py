@@ -192,6 +192,7 @@ def _annotation_section(report: dict) -> str:
         gold_posts=f"{gold['posts']:,}",
         by_source=", ".join(f"{k} {v:,}" for k, v in gold["by_source"].items()),
         by_selection=", ".join(f"{k} {v:,}" for k, v in gold["by_selection"].items()),
+        by_batch=", ".join(f"{k} {v:,}" for k, v in gold.get("by_batch", {}).items()),
         label_counts=_markdown_table(pd.DataFrame([
             {"label": name, "known (gold)": c["known"], "positive": c["positive"],
              **{f"from {origin}": n for origin, n in c["by_origin"].items()}}
