@@ -26,6 +26,8 @@ from forum_anecdotes.corpus.summary import (
 from forum_anecdotes.schema import LABEL_CONTRACT_VERSION, SPLITS, features
 
 TEMPLATE = paths.RESOURCES_DIR / "data_card_template.md"
+#: Gold positives per label the project aims for; the card says where a label has fewer.
+MIN_GOLD_POSITIVES = 150
 
 
 def card_header(report: dict) -> dict:
@@ -196,8 +198,15 @@ def _annotation_section(report: dict) -> str:
         label_counts=_markdown_table(pd.DataFrame([
             {"label": name, "known (gold)": c["known"], "positive": c["positive"],
              **{f"from {origin}": n for origin, n in c["by_origin"].items()}}
-            for name, c in gold["labels"].items()]).fillna(0)),
+            for name, c in gold["labels"].items()]).fillna(0).astype({f"from {o}": int for c in gold["labels"].values()
+                                                                      for o in c["by_origin"]})),
     )]
+    few = {name: c["positive"] for name, c in gold["labels"].items() if c["positive"] < MIN_GOLD_POSITIVES}
+    if few:
+        parts.append("**Short of positives.** " + ", ".join(f"`{n}` has {v:,} gold positives" for n, v in few.items())
+                     + f", fewer than the {MIN_GOLD_POSITIVES} the project aims for: the sources hold few such reports "
+                     "outside PsyTAR, and batches drawn for them from posts naming an antidepressant with withdrawal cues "
+                     "(`ssri1`, `ssri2`) found few more. Treat figures for these labels as uncertain.")
     for rnd in rounds:
         rows = [{"label": name, "posts with 2+ answers": s["n_posts_double"], "prevalence": f"{s['prevalence']:.3f}"
                  if s.get("prevalence") is not None else "-",
