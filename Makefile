@@ -8,8 +8,10 @@ OFFLINE := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 
 .PHONY: corpus test build pii-eval lexicon-eval bench key lock
 
-corpus: $(STAMP)  ## load the published corpus and print its summary table
+corpus: $(STAMP)  ## load the published corpus, print its summary, tag the example posts with the shipped model
 	$(OFFLINE) $(BIN)/forum-anecdotes corpus
+	$(OFFLINE) $(BIN)/forum-anecdotes tag models/example_posts.jsonl --output .local/example_tags.jsonl \
+		--model models/minilm-anecdotes --no-progress --show 8
 
 test: $(STAMP)  ## run the test suite, network blocked
 	$(OFFLINE) $(BIN)/python -m pytest

@@ -13,7 +13,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from forum_anecdotes.cli import annotate, corpus
+from forum_anecdotes.cli import annotate, corpus, evaluate, tag, train
 from forum_anecdotes.cli.common import UsageError
 
 EXAMPLES = """examples:
@@ -26,6 +26,9 @@ EXAMPLES = """examples:
   forum-anecdotes annotate batch --name b1 --size 100 --annotator ann-1 --annotator ann-2
   forum-anecdotes annotate serve --batch-dir .local/annotation/batches/b1
   forum-anecdotes annotate validate annotation/answers/b1/ann-1.jsonl
+  forum-anecdotes train                       # fine-tune the classifier on the gold labels (CPU: ~20 min)
+  forum-anecdotes evaluate                    # the model beside two baselines on the test split
+  forum-anecdotes tag posts.jsonl --output tagged.jsonl
 """
 
 
@@ -64,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
 
     corpus.register(command)
     annotate.register(commands)
+    train.register(command)
+    evaluate.register(command)
+    tag.register(command)
     return parser
 
 
