@@ -1,5 +1,4 @@
 """Checks of the corpus as published in corpus/: what researchers load."""
-import collections
 import json
 import os
 import re
@@ -148,14 +147,19 @@ def test_parquet_files_load_every_split_with_the_same_dtypes(corpus):
         assert frames[split]["post_id"].tolist() == corpus[split]["post_id"]
 
 
-def test_gold_configuration_loads_with_flat_label_columns():
+@pytest.fixture(scope="module")
+def gold():
     cwd = os.getcwd()
     os.chdir(paths.REPO_ROOT)
     try:
-        gold = datasets.load_dataset("corpus", "gold")
+        loaded = datasets.load_dataset("corpus", "gold")
     finally:
         os.chdir(cwd)
-    frame = pd.concat([gold[s].to_pandas() for s in SPLITS], ignore_index=True)
+    return pd.concat([loaded[s].to_pandas() for s in SPLITS], ignore_index=True)
+
+
+def test_gold_configuration_loads_with_flat_label_columns(gold):
+    frame = gold
     assert len(frame) > 0
     for name in LABEL_NAMES:
         assert set(frame[name].dropna().unique()) <= {0, 1}
@@ -169,17 +173,6 @@ def test_one_post_threads_whose_source_id_is_the_first_post(frame):
         first = frame[(frame["source"] == source) & (frame["position"] == 0)]
         # a few r/opiates comment trees have no opening post in the raw files: a reply comes first
         assert (first["thread_id"] == first["post_id"]).mean() >= share, source
-
-
-@pytest.fixture(scope="module")
-def gold():
-    cwd = os.getcwd()
-    os.chdir(paths.REPO_ROOT)
-    try:
-        loaded = datasets.load_dataset("corpus", "gold")
-    finally:
-        os.chdir(cwd)
-    return pd.concat([loaded[s].to_pandas() for s in SPLITS], ignore_index=True)
 
 
 def test_gold_set_sizes_and_how_posts_were_chosen(gold):

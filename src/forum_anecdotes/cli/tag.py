@@ -60,7 +60,7 @@ def _model_arguments(parser: argparse.ArgumentParser, *, modes: bool = True) -> 
 
 
 def main(argv: Sequence[str] | None = None, *, command: str = "tag") -> int:
-    """Run one command of this stage on its own, as ``forum-anecdotes COMMAND`` would.
+    """Run one command of this stage on its own, as ``forum-anecdotes COMMAND`` would (the scripts call this).
 
     Args:
         argv: the command's arguments (default: the process's, after the program name).
@@ -69,25 +69,9 @@ def main(argv: Sequence[str] | None = None, *, command: str = "tag") -> int:
     Returns:
         The exit status (0 done, 1 bad input, 2 the command could not start).
     """
-    parser = argparse.ArgumentParser(prog="forum-anecdotes")
-    commands = parser.add_subparsers(dest="command", required=True)
+    from forum_anecdotes.cli import main as forum_anecdotes_main
 
-    def make(name, run, help, example):
-        sub = commands.add_parser(name, help=help, description=help, epilog=f"example:\n  {example}",
-                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-        sub.set_defaults(run=run)
-        return sub
-
-    register(make)
-    args = parser.parse_args([command, *(sys.argv[1:] if argv is None else argv)])
-    try:
-        return args.run(args)
-    except UsageError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    return forum_anecdotes_main([command, *(sys.argv[1:] if argv is None else argv)])
 
 
 def find_model(model: Path | None) -> Path:
