@@ -43,3 +43,7 @@ GUIDE = ANNOTATION_DIR / "GUIDELINES.md"
 ANSWERS_DIR = ANNOTATION_DIR / "answers"
 BATCH_INDEX_DIR = ANNOTATION_DIR / "batches"
 GOLD_LABELS = ANNOTATION_DIR / "gold" / "labels.jsonl"
+
+#: Trained models, one folder each; the shipped one is the default of train, evaluate and tag.
+MODELS_DIR = REPO_ROOT / "models"
+DEFAULT_MODEL_DIR = MODELS_DIR / "minilm-anecdotes"

@@ -7,7 +7,6 @@ from pathlib import Path
 from forum_anecdotes import paths
 from forum_anecdotes.cli.common import UsageError, load_key
 
-DEFAULT_MODEL_DIR = paths.REPO_ROOT / "models" / "minilm-anecdotes"
 
 
 def register(command) -> None:
@@ -15,7 +14,7 @@ def register(command) -> None:
     evaluate = command("evaluate", _run_evaluate,
                        "score the model and two baselines on the gold test split; write report.md/.json and plots",
                        "forum-anecdotes evaluate --model models/minilm-anecdotes --raw-dir ../shared/data")
-    evaluate.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR, help="the trained model's folder")
+    evaluate.add_argument("--model", type=Path, default=paths.DEFAULT_MODEL_DIR, help="the trained model's folder")
     evaluate.add_argument("--raw-dir", type=Path, default=paths.DEFAULT_RAW_DIR,
                           help="raw-data folder, to re-attach withheld text (needs the key)")
     evaluate.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (default 1000)")

