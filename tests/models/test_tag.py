@@ -18,21 +18,7 @@ from forum_anecdotes.models.windows import join_title, sentence_split
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "tag"
 sys.path.insert(0, str(FIXTURES))
-from tiny_model import build_tiny_model, tiny_spec  # noqa: E402
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One torch thread: a model this small only loses time to threads competing for a busy machine's cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model")
+from tiny_model import tiny_spec  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 import zstandard
 
 from forum_anecdotes.cli.tag import main
@@ -17,24 +16,8 @@ from forum_anecdotes.models import tag as tag_module
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "tag"
-sys.path.insert(0, str(FIXTURES))
-from tiny_model import build_tiny_model  # noqa: E402
 
 KEY = "forum-anecdotes-test-key-0123456789"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One torch thread: a model this small only loses time to threads competing for a busy machine's cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model")
 
 
 @pytest.fixture(autouse=True)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from forum_anecdotes.annotation.records import ANSWER_AGENTS, Answer
-from forum_anecdotes.io import atomic_write
+from forum_anecdotes.io import BadInput, atomic_write
 from forum_anecdotes.labels import LABEL_NAMES, LABELS_BY_NAME
 from forum_anecdotes.schema import Agent
 
@@ -34,21 +34,12 @@ ID_FIELDS: tuple[str, ...] = ("task_id", "post_id", "batch")
 _ANSWER_ID_NAMESPACE = uuid.UUID("6f1d3c2e-6a51-4d2b-9a57-0c1e5b0f7a11")
 
 
-class InteropError(ValueError):
+class InteropError(BadInput, ValueError):
     """A tool file that cannot be read as the tool's documented format.
 
-    Args:
-        file: the file (for a member of a zip archive, ``archive.zip!member``).
-        line: the 1-based line of the problem, or None when it is the whole file.
-        reason: what is wrong.
+    The project's bad-input error (file, line, reason; for a member of a zip archive the file is
+    ``archive.zip!member``), and a ``ValueError`` for callers that catch those.
     """
-
-    def __init__(self, file: str | os.PathLike, line: int | None, reason: str):
-        self.file = str(file)
-        self.line = line
-        self.reason = reason
-        where = self.file if line is None else f"{self.file}:{line}"
-        super().__init__(f"{where}: {reason}")
 
 
 # ---------------------------------------------------------------------------------------------
