@@ -21,8 +21,8 @@ def measure(path: Path, stage: str, work: Path) -> dict:
     from forum_anecdotes.corpus import anonymise
     from forum_anecdotes.corpus.build import build_corpus
     from forum_anecdotes.corpus.importers.pushshift import import_pushshift
-    from forum_anecdotes.io import Rejects
     from forum_anecdotes.corpus.sources import SourceSpec
+    from forum_anecdotes.io import Rejects
     from forum_anecdotes.schema import Publish
 
     key = b"benchmark-key-not-secret-0123456789"

@@ -43,6 +43,10 @@ class BadInput(Exception):
         where = self.file if line is None else f"{self.file}:{line}"
         super().__init__(f"{where}: {reason}")
 
+    def __reduce__(self):
+        # rebuilt from its own fields, so that it survives a trip between processes (Ray's workers)
+        return type(self), (self.file, self.line, self.reason)
+
 
 class Rejects:
     """Decides what happens to bad input: raise it, or record it in a rejects file and go on.

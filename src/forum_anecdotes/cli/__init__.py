@@ -13,7 +13,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from forum_anecdotes.cli import annotate, corpus, evaluate, tag, train
+from forum_anecdotes.cli import analyse, annotate, corpus, evaluate, tag, train
 from forum_anecdotes.cli.common import UsageError
 
 EXAMPLES = """examples:
@@ -29,6 +29,7 @@ EXAMPLES = """examples:
   forum-anecdotes train                       # fine-tune the classifier on the gold labels (CPU: ~20 min)
   forum-anecdotes evaluate                    # the model beside two baselines on the test split
   forum-anecdotes tag posts.jsonl --output tagged.jsonl
+  forum-anecdotes analyse posts.jsonl --out analysis/my_posts   # prevalence report (--engine ray to scale out)
 """
 
 
@@ -39,7 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         The exit status.
     """
     parser = _parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args.argv = argv  # quoted by commands whose reports say how they were made
     try:
         return args.run(args)
     except UsageError as e:
@@ -70,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     train.register(command)
     evaluate.register(command)
     tag.register(command)
+    analyse.register(command)
     return parser
 
 

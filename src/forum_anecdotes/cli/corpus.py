@@ -95,13 +95,13 @@ def _run_key(args: argparse.Namespace) -> int:
 def _run_build(args: argparse.Namespace) -> int:
     from forum_anecdotes import keys
     from forum_anecdotes.corpus.build import MissingSources, build_corpus, check_sources
-    from forum_anecdotes.gold import read_gold
     from forum_anecdotes.corpus.sources import (
         BUILTIN_SOURCES,
         ManifestError,
         load_manifest,
     )
     from forum_anecdotes.corpus.summary import print_build_summary
+    from forum_anecdotes.gold import read_gold
     from forum_anecdotes.io import BadInput
 
     # Everything that can be checked is checked before the first record is read: a bad manifest,

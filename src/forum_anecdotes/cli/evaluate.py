@@ -8,7 +8,6 @@ from forum_anecdotes import paths
 from forum_anecdotes.cli.common import UsageError, load_key
 
 
-
 def register(command) -> None:
     """Add ``evaluate`` (``command(name, run, help, example)`` makes one)."""
     evaluate = command("evaluate", _run_evaluate,

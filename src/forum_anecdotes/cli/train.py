@@ -8,7 +8,6 @@ from forum_anecdotes import paths
 from forum_anecdotes.cli.common import UsageError, load_key
 
 
-
 def register(command) -> None:
     """Add the ``train`` subcommand (``command(name, run, help, example)`` makes one)."""
     train = command("train", _run_train,
@@ -26,6 +25,8 @@ def register(command) -> None:
     train.add_argument("--max-tokens", type=int, default=256, help="window length in tokens (default 256)")
     train.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when present, else cpu")
     train.add_argument("--threads", type=int, default=2, help="CPU threads for torch (default 2)")
+    train.add_argument("--no-positive-weights", action="store_true",
+                       help="plain masked BCE, without weighting each label's rarer positive class")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -41,7 +42,8 @@ def _run_train(args: argparse.Namespace) -> int:
     try:
         spec = train_model(out_dir=args.out_dir, raw_dir=args.raw_dir, key=key, corpus_dir=args.corpus_dir,
                            seed=args.seed, max_tokens=args.max_tokens, device=args.device,
-                           num_threads=args.threads, progress=not args.no_progress, **chosen)
+                           num_threads=args.threads, progress=not args.no_progress,
+                           weight_positives=not args.no_positive_weights, **chosen)
     except ValueError as e:
         raise UsageError(str(e)) from None
     print(f"wrote {args.out_dir} ({spec.name} {spec.version}): {spec.trained['train_posts']} train posts, "

@@ -108,11 +108,14 @@ def _mode_changes(model_dir, texts, y, known, fp32_probs, thresholds, spec) -> d
     from forum_anecdotes.models.metrics import label_metrics
     from forum_anecdotes.models.tag import Tagger
 
-    out = {"fp32": {"macro_f1": label_metrics(y, known, fp32_probs, thresholds, n_boot=0)["macro"]["f1"]}}
+    fp32 = label_metrics(y, known, fp32_probs, thresholds, n_boot=0)
+    out = {"fp32": {"macro_f1": fp32["macro"]["f1"]}}
     raw = post_logits(Tagger(model_dir, mode="int8"), texts)
     probs = np.array([[spec.calibrate(name, float(v)) for name, v in zip(LABEL_NAMES, row)] for row in raw])
     changed = (probs >= np.array(thresholds)) != (fp32_probs >= np.array(thresholds))
-    out["int8"] = {"macro_f1": label_metrics(y, known, probs, thresholds, n_boot=0)["macro"]["f1"],
+    int8 = label_metrics(y, known, probs, thresholds, n_boot=0)
+    # per-label counts of the int8 mode: the analysis corrects int8 tags with int8's own error rates
+    out["int8"] = {"macro_f1": int8["macro"]["f1"], "labels": int8["labels"],
                    "changed_decisions": int(changed.sum()), "decisions": int(changed.size)}
     out["int8"]["macro_f1_change"] = (None if out["int8"]["macro_f1"] is None or out["fp32"]["macro_f1"] is None
                                       else out["int8"]["macro_f1"] - out["fp32"]["macro_f1"])

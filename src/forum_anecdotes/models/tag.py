@@ -187,10 +187,14 @@ class PreparedPost:
     Args:
         record: its output record so far (the input's fields, text, title and author as the pipeline made them).
         text: the text the model reads: the anonymised title and text together.
+        drugs: the substances the lexicon finds in it (the corpus's ``drugs`` field).
+        drug_classes: their classes (the corpus's ``drug_classes`` field).
     """
 
     record: dict[str, Any]
     text: str
+    drugs: list[str] = dataclasses.field(default_factory=list)
+    drug_classes: list[str] = dataclasses.field(default_factory=list)
 
 
 class Tagger:
@@ -293,45 +297,20 @@ class Tagger:
 
     def prepare(self, record: dict[str, Any], *, origin: Origin = Origin("<posts>", 1), text_field: str = "text",
                 id_field: str = "id") -> PreparedPost:
-        """Run one input record through the per-post pipeline (checks, site furniture, anonymisation).
+        """Run one input record through the per-post pipeline: :func:`prepare_record` with this tagger's pipeline."""
+        return prepare_record(self.pipeline, record, origin=origin, text_field=text_field, id_field=id_field)
+
+    def score(self, prepared: Sequence[PreparedPost]) -> list[tuple[dict[str, float], list[str]]]:
+        """Windows, logits, pooling, calibration and thresholds for prepared posts (no evidence).
 
         Args:
-            record: the input record.
-            origin: where it was read, for error messages.
-            text_field, id_field: as for :meth:`tag`.
+            prepared: posts from :meth:`prepare`; all their windows are batched together by length.
 
         Returns:
-            The prepared post.
-
-        Raises:
-            BadInput: for a missing text or id, or an empty or oversized post.
-            FurniturePost: for site furniture.
+            ``(scores, labels)`` per post, in order, as :meth:`decide` gives them.
         """
-        text, post_id = record.get(text_field), record.get(id_field)
-        if not isinstance(text, str):
-            what = "missing" if text is None else f"not a string but {type(text).__name__}"
-            raise BadInput(origin.file, origin.line, f"missing text: field {text_field!r} is {what}")
-        if isinstance(post_id, bool) or not isinstance(post_id, (str, int)) or post_id == "":
-            raise BadInput(origin.file, origin.line, f"missing id: field {id_field!r} must be a non-empty string or an integer")
-        title, author = record.get("title"), record.get("author")
-        title = title if isinstance(title, str) and title else None
-        author = author if isinstance(author, str) and author else None
-        raw = RawPost(source=SOURCE, native_id=str(post_id), thread_native_id=str(post_id), parent_native_id=None,
-                      author=author, created=None, title=title, text=text, community="", origin=origin)
-        done = self.pipeline.process(raw)  # each post read alone: its own [USER_n] numbering
-        out = dict(record)
-        out[text_field] = done.post.text
-        if title is not None:
-            out["title"] = done.post.title
-        if author is not None:
-            out["author"] = done.post.author
-        # join_title, as training and evaluation join them, so that the model reads the same kind of input
-        return PreparedPost(record=out, text=join_title(done.post.title, done.post.text))
-
-    def _tag_chunk(self, prepared: list[PreparedPost]) -> Iterator[dict[str, Any]]:
-        """Windows, logits, pooling, calibration, thresholds and evidence for one chunk of posts."""
         if not prepared:
-            return
+            return []
         owners, texts = [], []
         for i, post in enumerate(prepared):
             windows = self.windows(post.text)
@@ -340,7 +319,13 @@ class Tagger:
         window_logits = self.logits(texts)
         pooled = np.full((len(prepared), len(self.spec.labels)), -np.inf, dtype=np.float32)
         np.maximum.at(pooled, np.asarray(owners), window_logits)  # pooling "max": of logits, per label
-        decisions = [self.decide(row) for row in pooled]
+        return [self.decide(row) for row in pooled]
+
+    def _tag_chunk(self, prepared: list[PreparedPost]) -> Iterator[dict[str, Any]]:
+        """Windows, logits, pooling, calibration, thresholds and evidence for one chunk of posts."""
+        if not prepared:
+            return
+        decisions = self.score(prepared)
         evidence = self._evidence(prepared, decisions) if self.evidence else [{} for _ in prepared]
         for post, (scores, labels), found in zip(prepared, decisions, evidence):
             record = post.record
@@ -440,6 +425,46 @@ class Tagger:
                 self.counts.tokens += int(mask.sum())
                 self.counts.padded_tokens += mask.size
         return out
+
+
+def prepare_record(pipeline: PostPipeline, record: dict[str, Any], *, origin: Origin = Origin("<posts>", 1),
+                   text_field: str = "text", id_field: str = "id") -> PreparedPost:
+    """Run one input record through the per-post pipeline (checks, site furniture, anonymisation).
+
+    Args:
+        pipeline: the per-post pipeline (its key decides the authors' pseudonyms).
+        record: the input record.
+        origin: where it was read, for error messages.
+        text_field, id_field: as for :meth:`Tagger.tag`.
+
+    Returns:
+        The prepared post.
+
+    Raises:
+        BadInput: for a missing text or id, or an empty or oversized post.
+        FurniturePost: for site furniture.
+    """
+    text, post_id = record.get(text_field), record.get(id_field)
+    if not isinstance(text, str):
+        what = "missing" if text is None else f"not a string but {type(text).__name__}"
+        raise BadInput(origin.file, origin.line, f"missing text: field {text_field!r} is {what}")
+    if isinstance(post_id, bool) or not isinstance(post_id, (str, int)) or post_id == "":
+        raise BadInput(origin.file, origin.line, f"missing id: field {id_field!r} must be a non-empty string or an integer")
+    title, author = record.get("title"), record.get("author")
+    title = title if isinstance(title, str) and title else None
+    author = author if isinstance(author, str) and author else None
+    raw = RawPost(source=SOURCE, native_id=str(post_id), thread_native_id=str(post_id), parent_native_id=None,
+                  author=author, created=None, title=title, text=text, community="", origin=origin)
+    done = pipeline.process(raw)  # each post read alone: its own [USER_n] numbering
+    out = dict(record)
+    out[text_field] = done.post.text
+    if title is not None:
+        out["title"] = done.post.title
+    if author is not None:
+        out["author"] = done.post.author
+    # join_title, as training and evaluation join them, so that the model reads the same kind of input
+    return PreparedPost(record=out, text=join_title(done.post.title, done.post.text),
+                        drugs=list(done.post.drugs), drug_classes=list(done.post.drug_classes))
 
 
 def _prepare_model(model, *, device: str, mode: str):

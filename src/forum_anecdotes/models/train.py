@@ -49,7 +49,12 @@ WARMUP_SHARE = 0.1
 WEIGHT_DECAY = 0.01
 
 
-def masked_bce(logits: torch.Tensor, values: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
+#: Upper bound of a label's positive-class weight (see :func:`positive_weights`).
+MAX_POSITIVE_WEIGHT = 5.0
+
+
+def masked_bce(logits: torch.Tensor, values: torch.Tensor, known: torch.Tensor,
+               pos_weight: torch.Tensor | None = None) -> torch.Tensor:
     """Binary cross-entropy over the known labels only.
 
     Unknown is not 0: an unknown label must neither push its logit down nor dilute the mean, so
@@ -59,13 +64,38 @@ def masked_bce(logits: torch.Tensor, values: torch.Tensor, known: torch.Tensor) 
         logits: (batch, labels) raw scores.
         values: (batch, labels) 0/1 targets (anything where unknown).
         known: (batch, labels) 1 where the value is known, 0 elsewhere.
+        pos_weight: (labels,) weight of a positive term per label (None: 1), as in
+            :func:`torch.nn.functional.binary_cross_entropy_with_logits`.
 
     Returns:
         The mean loss over known values (0 with no gradient signal when none is known).
     """
     known = known.to(logits.dtype)
-    losses = torch.nn.functional.binary_cross_entropy_with_logits(logits, values.to(logits.dtype), reduction="none")
+    losses = torch.nn.functional.binary_cross_entropy_with_logits(
+        logits, values.to(logits.dtype), reduction="none", pos_weight=pos_weight)
     return (losses * known).sum() / known.sum().clamp(min=1.0)
+
+
+def positive_weights(values: np.ndarray, known: np.ndarray, *, max_weight: float = MAX_POSITIVE_WEIGHT) -> np.ndarray:
+    """Per-label weight of the positive class: the square root of negatives over positives, in [1, max_weight].
+
+    A rare label (``ssri_withdrawal``: about 1 post in 17) otherwise learns mostly to say no. The
+    square root and the cap damp the weight, so that a label with few positives does not turn
+    into noise; calibration and thresholds on validation then undo the shift in probabilities.
+
+    Args:
+        values: (posts, labels) 0/1 values.
+        known: (posts, labels) bool mask of known values.
+        max_weight: the cap.
+
+    Returns:
+        (labels,) float32 weights; 1 for a label without a known positive or negative.
+    """
+    known = known.astype(bool)
+    positives = (values.astype(bool) & known).sum(axis=0)
+    negatives = known.sum(axis=0) - positives
+    ratio = np.divide(negatives, positives, out=np.ones(len(positives)), where=positives > 0)
+    return np.clip(np.sqrt(ratio), 1.0, max_weight).astype(np.float32)
 
 
 def set_seed(seed: int) -> None:
@@ -188,7 +218,8 @@ def train_model(*, out_dir: str | os.PathLike = DEFAULT_OUT_DIR, raw_dir: str | 
                 batch_size: int = DEFAULT_BATCH_SIZE, lr: float = DEFAULT_LR, max_tokens: int = 256,
                 stride_sentences: int = 2, device: str | None = None, progress: bool = True,
                 num_threads: int | None = 2, corpus_dir: str | os.PathLike = paths.CORPUS_DIR,
-                base_model: str | os.PathLike | None = None, data: pd.DataFrame | None = None) -> TaggerSpec:
+                base_model: str | os.PathLike | None = None, data: pd.DataFrame | None = None,
+                weight_positives: bool = True) -> TaggerSpec:
     """Fine-tune, calibrate and save the classifier.
 
     Args:
@@ -208,6 +239,8 @@ def train_model(*, out_dir: str | os.PathLike = DEFAULT_OUT_DIR, raw_dir: str | 
         base_model: the encoder folder to start from (default: the packaged MiniLM); tests pass a tiny one.
         data: a training frame to use instead of the corpus (the format of
             :func:`.data.load_training_data`); tests pass a synthetic one.
+        weight_positives: weight each label's positive terms by :func:`positive_weights` of the
+            training posts (False: plain masked BCE).
 
     Returns:
         The spec written to ``out_dir/tagger.json``, validation figures in ``metrics``.
@@ -251,6 +284,10 @@ def train_model(*, out_dir: str | os.PathLike = DEFAULT_OUT_DIR, raw_dir: str | 
     total_steps = steps_per_epoch * epochs
     scheduler = get_linear_schedule_with_warmup(optimizer, int(WARMUP_SHARE * total_steps), total_steps)
     generator = torch.Generator().manual_seed(seed)
+    train_values, train_known = label_arrays(train_frame)
+    pos_weight = (positive_weights(train_values, train_known) if weight_positives
+                  else np.ones(len(LABEL_NAMES), dtype=np.float32))
+    pos_weight_tensor = torch.from_numpy(pos_weight).to(torch_device)
 
     train_started = time.monotonic()
     bar = tqdm(total=total_steps, desc="train", unit="step", disable=not progress)
@@ -261,7 +298,8 @@ def train_model(*, out_dir: str | os.PathLike = DEFAULT_OUT_DIR, raw_dir: str | 
             batch = train_set.collate([train_set[i] for i in batch_ids])
             logits = model(input_ids=batch["input_ids"].to(torch_device),
                            attention_mask=batch["attention_mask"].to(torch_device)).logits
-            loss = masked_bce(logits, batch["values"].to(torch_device), batch["known"].to(torch_device))
+            loss = masked_bce(logits, batch["values"].to(torch_device), batch["known"].to(torch_device),
+                              pos_weight_tensor)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
@@ -282,7 +320,6 @@ def train_model(*, out_dir: str | os.PathLike = DEFAULT_OUT_DIR, raw_dir: str | 
     else:  # nothing to calibrate on: identity calibration, default thresholds
         temperatures, thresholds, metrics = np.ones(len(LABEL_NAMES)), np.full(len(LABEL_NAMES), 0.5), {}
 
-    _, train_known = label_arrays(train_frame)
     spec = TaggerSpec(
         name=MODEL_NAME, version=MODEL_VERSION, base_model=BASE_MODEL, labels=list(LABEL_NAMES),
         thresholds={n: float(t) for n, t in zip(LABEL_NAMES, thresholds)},
@@ -292,7 +329,8 @@ def train_model(*, out_dir: str | os.PathLike = DEFAULT_OUT_DIR, raw_dir: str | 
                  "train_posts": len(train_frame), "validation_posts": len(val_frame),
                  "windows": len(train_set), "validation_windows": len(val_set),
                  "train_known": {n: int(c) for n, c in zip(LABEL_NAMES, train_known.sum(axis=0))},
-                 "train_positive": {n: int(c) for n, c in zip(LABEL_NAMES, label_arrays(train_frame)[0].sum(axis=0))},
+                 "train_positive": {n: int(c) for n, c in zip(LABEL_NAMES, (train_values * train_known).sum(axis=0))},
+                 "positive_weight": {n: round(float(w), 3) for n, w in zip(LABEL_NAMES, pos_weight)},
                  "train_seconds": round(train_seconds, 1), "seconds": 0.0, "device": str(torch_device),
                  "time": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")},
         metrics=metrics,

@@ -1,0 +1,230 @@
+"""The Ray Data engine: the same tagging as the local engine, spread over a Ray cluster.
+
+* The inputs are read as a Ray dataset by :class:`PostsDatasource`: one read task per input file,
+  which streams the file and runs the per-post pipeline (:func:`.inputs.prepared_rows`), so that
+  only anonymised text enters Ray's object store. Each task records its own rejects and skips in
+  ``<tags>.ray-rejects/``; the driver adds them up.
+* The model runs in a pool of :class:`TagActor` through ``map_batches``: each actor loads the model
+  once and tags a chunk at a time with :func:`.tags.tag_table`, the local engine's function.
+* The workers write the tag tables as Parquet (``Dataset.write_parquet``), one file per block.
+
+With ``RAY_ADDRESS`` set, :func:`run_ray` joins that cluster; otherwise it starts a local one with
+the CPUs of this machine. Importing this module imports Ray; the local engine never does. On a cluster of several machines the model folder, the inputs and the
+tag folder must be at paths every node can read (a shared file system, or object storage for
+the inputs and the output); see the README.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import ray
+from ray.data import Datasource, ReadTask
+from ray.data.block import BlockMetadata
+
+from forum_anecdotes.analysis.engines import TagJob, cpu_count, staged_folder
+from forum_anecdotes.analysis.inputs import (
+    InputOptions,
+    chunked,
+    iter_input,
+    prepared_rows,
+)
+from forum_anecdotes.io import BadInput, Rejects, atomic_write
+
+#: The columns of a prepared block (what a read task hands the actors).
+PREPARED_SCHEMA = pa.schema([
+    pa.field("id", pa.string()), pa.field("text", pa.string()), pa.field("month", pa.string()),
+    pa.field("group", pa.string()), pa.field("drugs", pa.list_(pa.string())),
+    pa.field("drug_classes", pa.list_(pa.string())),
+])
+#: CPUs a read task or a Parquet writer asks for: they stream and anonymise (far cheaper than the
+#: model), and Ray's default of one CPU each would not fit beside the actor pool (a deadlock on 2 CPUs).
+IO_TASK_CPUS = 0.25
+#: Memory for the object store of a local cluster: blocks stream through it, so a small store
+#: keeps memory flat without slowing the job (Ray's default takes 30% of the machine's memory).
+LOCAL_OBJECT_STORE_BYTES = 512 * 1024 ** 2
+
+
+def actor_pool_size(cluster_cpus: float) -> tuple[int, float]:
+    """The default actor pool: ``(actors, CPUs per actor)`` for a cluster with ``cluster_cpus`` CPUs.
+
+    One actor per CPU, but the pool leaves half a CPU to a read task and a writer
+    (:data:`IO_TASK_CPUS` each). On 2 CPUs that is 2 actors of 0.75 CPU each: both cores run the
+    model, and reading and writing still get scheduled. An actor pool that takes every CPU
+    starves the reads: nothing is ever read, and the job waits forever.
+
+    Args:
+        cluster_cpus: the CPUs of the cluster.
+
+    Returns:
+        The pool size and the CPUs each actor asks for.
+    """
+    usable = max(cluster_cpus - 2 * IO_TASK_CPUS, 0.5)
+    actors = max(1, int(cluster_cpus))
+    return actors, round(usable / actors, 3)
+
+
+class PostsDatasource(Datasource):
+    """A Ray datasource of prepared posts: one read task per input file.
+
+    Args:
+        files: the inputs.
+        options: how to read them.
+        key: the pipeline's key (pseudonyms of authors; None: a random one per task, which changes
+            no tag since authors are not in the tag table).
+        skip_bad: record bad lines instead of failing.
+        rejects_dir: where each task writes ``part-NNNNN.json`` with its rejects and skips.
+        chunk_size: rows per block.
+    """
+
+    def __init__(self, files: Sequence[Path], *, options: InputOptions, key: bytes | None, skip_bad: bool,
+                 rejects_dir: Path, chunk_size: int) -> None:
+        self.files, self.options, self.key = [Path(f) for f in files], options, key
+        self.skip_bad, self.rejects_dir, self.chunk_size = skip_bad, Path(rejects_dir), chunk_size
+
+    def estimate_inmemory_data_size(self) -> int | None:
+        return None
+
+    def get_read_tasks(self, parallelism: int, per_task_row_limit: int | None = None, data_context=None) -> list:
+        tasks = []
+        for index, file in enumerate(self.files):
+            metadata = BlockMetadata(num_rows=None, size_bytes=None, exec_stats=None, input_files=(str(file),))
+            tasks.append(ReadTask(lambda index=index, file=file: self._read(index, file), metadata,
+                                  schema=PREPARED_SCHEMA))
+        return tasks
+
+    def _read(self, index: int, file: Path) -> Iterator[pa.Table]:
+        from forum_anecdotes.corpus.process import PostPipeline
+        from forum_anecdotes.models.tag import pipeline_key
+
+        rejects = Rejects(skip_bad=self.skip_bad)
+        pipeline = PostPipeline(key=self.key if self.key is not None else pipeline_key()[0])
+        rows = prepared_rows(iter_input(file, options=self.options, rejects=rejects), pipeline=pipeline,
+                             rejects=rejects)
+        for chunk in chunked(rows, self.chunk_size):
+            yield pa.Table.from_pylist(chunk, schema=PREPARED_SCHEMA)
+        with atomic_write(self.rejects_dir / f"part-{index:05d}.json") as f:
+            json.dump({"file": str(file), "records": rejects.records,
+                       "skipped": [[source, reason, count] for (source, reason), count in rejects.skipped.items()]}, f)
+
+
+class TagActor:
+    """A Ray actor holding the model: ``map_batches`` calls it with blocks of prepared posts.
+
+    Args:
+        job: the model and its settings.
+        threads: torch threads of this actor (its share of the CPUs).
+    """
+
+    def __init__(self, job: TagJob, threads: int) -> None:
+        import torch
+
+        from forum_anecdotes.models.tag import Tagger
+
+        torch.set_num_threads(max(1, threads))
+        self.job = job
+        self.tagger = Tagger(job.model_dir, mode=job.mode, batch_size=job.batch_size, evidence=False, key=job.key)
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        from forum_anecdotes.analysis.tags import tag_table
+
+        return tag_table(self.tagger, batch.to_pylist(), corpus_source=self.job.corpus_source, key=self.job.key,
+                         public_ids=self.job.public_ids)
+
+
+def _bad_input_in(error: BaseException) -> BadInput | None:
+    """The BadInput that a Ray task raised, found in the chain of errors Ray wraps it in.
+
+    Ray raises a task's error as a ``RayTaskError(BadInput)``: a wrapper that is an instance of both
+    (its message is the remote traceback); the user's own BadInput is its ``cause``.
+    """
+    seen, wrapper = set(), None
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, BadInput):
+            if not isinstance(error, ray.exceptions.RayError):
+                return error
+            wrapper = wrapper or error
+        cause = getattr(error, "cause", None)
+        error = cause if isinstance(cause, BaseException) else (error.__cause__ or error.__context__)
+    return None if wrapper is None else BadInput(wrapper.file, wrapper.line, wrapper.reason)
+
+
+def run_ray(files: Sequence[Path], *, options: InputOptions, job: TagJob, tags_dir: Path, rejects: Rejects,
+            progress: bool = False, actors: int | None = None, actor_cpus: float | None = None) -> int:
+    """Tag every post of ``files`` on Ray and write the tag tables into ``tags_dir`` (replaced whole).
+
+    Args:
+        files, options, job, tags_dir, rejects, progress: as for :func:`.engines.run_local`.
+        actors: the actor pool's size (None: :func:`actor_pool_size` of the cluster).
+        actor_cpus: CPUs each actor asks for (None: as :func:`actor_pool_size` says).
+
+    Returns:
+        The number of posts tagged.
+
+    Raises:
+        BadInput: the first bad line, unless ``rejects`` records them (the error a task raised).
+    """
+    started_here = not ray.is_initialized()
+    if started_here:
+        address = os.environ.get("RAY_ADDRESS")
+        settings: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
+        if not address:
+            settings |= {"num_cpus": cpu_count(), "object_store_memory": LOCAL_OBJECT_STORE_BYTES}
+        ray.init(address=address or "local", **settings)  # "local": never join a stray `ray start` cluster
+    try:
+        context = ray.data.DataContext.get_current()
+        context.enable_progress_bars = progress
+        context.print_on_execution_start = False
+        cluster_cpus = float(ray.cluster_resources().get("CPU", 1))
+        default_actors, default_cpus = actor_pool_size(cluster_cpus)
+        actors = actors or default_actors
+        actor_cpus = actor_cpus or (default_cpus if actors == default_actors
+                                   else max(0.1, (cluster_cpus - 2 * IO_TASK_CPUS) / actors))
+        rejects_dir = tags_dir.with_name(f"{tags_dir.name}.ray-rejects")
+        shutil.rmtree(rejects_dir, ignore_errors=True)
+        rejects_dir.mkdir(parents=True)
+        try:
+            source = PostsDatasource(files, options=options, key=job.key, skip_bad=rejects.skip_bad,
+                                     rejects_dir=rejects_dir, chunk_size=job.chunk_size)
+            with staged_folder(tags_dir) as staging:
+                try:
+                    # one block stream per file, cut into chunks by the read task itself (Ray would split it further)
+                    (ray.data.read_datasource(source, num_cpus=IO_TASK_CPUS, override_num_blocks=len(files))
+                     .map_batches(TagActor, fn_constructor_kwargs={"job": job, "threads": max(1, round(actor_cpus))},
+                                  batch_size=job.chunk_size, batch_format="pyarrow", zero_copy_batch=True,
+                                  compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=actor_cpus)
+                     .write_parquet(str(staging), ray_remote_args={"num_cpus": IO_TASK_CPUS}))
+                except Exception as e:  # Ray wraps a task's error; a user's bad line is reported as itself
+                    bad = _bad_input_in(e)
+                    if bad is not None:
+                        raise bad from None
+                    raise
+            _gather_rejects(rejects_dir, rejects)
+        finally:  # the tasks' rejects are gathered or the job failed: the folder goes either way
+            shutil.rmtree(rejects_dir, ignore_errors=True)
+        return _count_rows(tags_dir)
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+def _gather_rejects(rejects_dir: Path, rejects: Rejects) -> None:
+    """Add the rejects and skips the read tasks recorded to ``rejects``."""
+    for part in sorted(rejects_dir.glob("part-*.json")):
+        found = json.loads(part.read_text(encoding="utf-8"))
+        for record in found["records"]:
+            rejects.handle(BadInput(record["file"], record["line"], record["reason"]), source=record["source"])
+        for source, reason, count in found["skipped"]:
+            rejects.skip(reason, source=source, count=count)
+
+
+def _count_rows(tags_dir: Path) -> int:
+    import pyarrow.dataset as pads
+
+    return pads.dataset(tags_dir, format="parquet").count_rows()
