@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from forum_anecdotes.models import calibrate
+from forum_anecdotes.models import calibrate, metrics
 
 
 def synthetic(temperature: float, n: int = 20000, seed: int = 0):
@@ -24,8 +24,8 @@ def test_fit_temperature_recovers_a_known_temperature(true_t):
 def test_calibration_lowers_ece():
     logits, y = synthetic(3.0)
     t = calibrate.fit_temperature(logits, y)
-    before = calibrate.ece(calibrate.sigmoid(logits), y)
-    after = calibrate.ece(calibrate.sigmoid(logits / t), y)
+    before = metrics.ece(calibrate.sigmoid(logits), y)
+    after = metrics.ece(calibrate.sigmoid(logits / t), y)
     assert before > 0.05
     assert after < before / 3
 
@@ -47,9 +47,9 @@ def test_fit_temperatures_uses_known_values_only():
 
 def test_ece_by_hand():
     probs = np.array([0.1, 0.1, 0.9, 0.9])
-    assert calibrate.ece(probs, np.array([0, 0, 1, 1])) == pytest.approx(0.1)
-    assert calibrate.ece(np.array([1.0, 0.0]), np.array([1, 0])) == 0.0  # p == 1 goes in the last bin
-    assert np.isnan(calibrate.ece(np.array([]), np.array([])))
+    assert metrics.ece(probs, np.array([0, 0, 1, 1])) == pytest.approx(0.1)
+    assert metrics.ece(np.array([1.0, 0.0]), np.array([1, 0])) == 0.0  # p == 1 goes in the last bin
+    assert metrics.ece(np.array([]), np.array([])) is None
 
 
 def test_tune_threshold_maximises_f1():
@@ -78,3 +78,13 @@ def test_precision_recall_f1():
     scores = calibrate.precision_recall_f1(np.array([0.9, 0.8, 0.1, 0.6]), np.array([1, 0, 1, 1]), 0.5)
     assert scores == pytest.approx({"precision": 2 / 3, "recall": 2 / 3, "f1": 2 / 3})
     assert calibrate.precision_recall_f1(np.array([0.1]), np.array([0]), 0.5)["f1"] == 0.0
+
+
+def test_tune_thresholds_per_label_uses_known_values_only():
+    probs = np.array([[0.2, 0.9], [0.4, 0.8], [0.7, 0.1], [0.9, 0.2]])
+    values = np.array([[0, 1], [0, 1], [1, 0], [1, 0]])
+    known = np.array([[1, 1], [1, 1], [1, 0], [1, 0]], bool)  # label 2 knows only positives
+    t = calibrate.tune_thresholds(probs, values, known)
+    assert 0.4 < t[0] <= 0.7
+    assert calibrate.precision_recall_f1(probs[:, 0], values[:, 0], t[0])["f1"] == 1.0
+    assert t[1] <= 0.8  # both known posts are positive: any threshold under their scores keeps them

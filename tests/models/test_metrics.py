@@ -14,7 +14,6 @@ from forum_anecdotes.models.metrics import (
     pr_curve,
     reliability,
     threshold_array,
-    tune_thresholds,
 )
 
 N_BOOT = 100
@@ -150,16 +149,6 @@ def test_reliability_matches_sklearn_calibration_curve():
     assert [m for m in r["mean_prob"] if m is not None] == pytest.approx(mean_pred)
     assert sum(r["count"]) == r["n"] == 3000 and len(r["edges"]) == 11
     json.dumps(r, allow_nan=False)
-
-
-def test_tune_thresholds_maximises_f1():
-    y, known, _ = synthetic(seed=10)
-    probs = np.where(y == 1, 0.7, 0.2) + np.random.default_rng(0).normal(0, 0.05, y.shape)
-    t = tune_thresholds(y, known, probs)
-    assert ((t > 0.3) & (t < 0.6)).all()
-    assert label_metrics(y, known, probs, t, n_boot=0)["macro"]["f1"] == 1.0
-    y[:, 2] = 0  # one class only: nothing to tune
-    assert tune_thresholds(y, known, probs, default=0.42)[2] == 0.42
 
 
 def test_pr_curve():

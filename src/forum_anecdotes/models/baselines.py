@@ -26,7 +26,7 @@ import numpy as np
 
 from forum_anecdotes.annotation.batches import LABEL_CUES
 from forum_anecdotes.labels import LABEL_NAMES
-from forum_anecdotes.models.metrics import tune_thresholds
+from forum_anecdotes.models.calibrate import tune_thresholds
 
 Texts = Sequence["str | None"]
 
@@ -223,7 +223,7 @@ class TfidfLogRegBaseline:
     is fitted on the training posts where that label is known. A label whose known training
     values are all of one class (or that has none) predicts its known positive rate (0.5 without
     any known value) for every post. Thresholds are tuned on the validation split to maximise
-    F1 (:func:`~forum_anecdotes.models.metrics.tune_thresholds`); without it they stay 0.5.
+    F1 (:func:`~forum_anecdotes.models.calibrate.tune_thresholds`, the model's own rule); without it they stay 0.5.
 
     Args:
         min_df: a term must occur in at least this many training posts.
@@ -274,7 +274,7 @@ class TfidfLogRegBaseline:
             self.models.append(model.fit(features[rows], yj))
         if validation is not None:
             val_texts, val_y, val_known = validation
-            self.thresholds = tune_thresholds(val_y, val_known, self.predict_proba(val_texts))
+            self.thresholds = tune_thresholds(self.predict_proba(val_texts), val_y, val_known)
         return self
 
     def predict_proba(self, texts: Texts) -> np.ndarray:

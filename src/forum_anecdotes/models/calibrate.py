@@ -2,8 +2,9 @@
 
 Each label gets a temperature ``T`` (probability = sigmoid(logit / T)) that minimises the negative
 log-likelihood of the validation posts' known values (:func:`fit_temperature`), then a threshold on
-the calibrated probability that maximises F1 there (:func:`tune_threshold`). :func:`ece` measures
-calibration before and after. Everything here takes post-level logits and known values only:
+the calibrated probability that maximises F1 there (:func:`tune_threshold`): the one threshold
+rule of the project, for the model and the baselines alike.
+:func:`forum_anecdotes.models.metrics.ece` measures calibration before and after. Everything here takes post-level logits and known values only:
 callers mask out unknown labels first (:func:`fit_temperatures` and :func:`tune_thresholds` do it
 for label matrices).
 """
@@ -72,34 +73,6 @@ def fit_temperatures(logits: np.ndarray, values: np.ndarray, known: np.ndarray) 
     """One temperature per label column (:func:`fit_temperature` on that label's known values)."""
     known = np.asarray(known, dtype=bool)
     return np.array([fit_temperature(logits[known[:, j], j], values[known[:, j], j]) for j in range(logits.shape[1])])
-
-
-def ece(probs: np.ndarray, y: np.ndarray, n_bins: int = 10) -> float:
-    """Expected calibration error of binary probabilities.
-
-    The probabilities of the positive class are put in ``n_bins`` equal-width bins on [0, 1];
-    ECE is the mean over bins, weighted by their share of values, of
-    ``|mean probability - fraction positive|``. For several labels, pass their known values
-    flattened together (pooled ECE) or call once per label.
-
-    Args:
-        probs: predicted probabilities that ``y`` is 1.
-        y: the 0/1 values.
-        n_bins: number of bins.
-
-    Returns:
-        ECE in [0, 1]; NaN when there are no values.
-    """
-    probs, y = np.asarray(probs, dtype=np.float64).ravel(), np.asarray(y, dtype=np.float64).ravel()
-    if len(probs) == 0:
-        return float("nan")
-    bins = np.minimum((probs * n_bins).astype(int), n_bins - 1)  # p == 1.0 goes in the last bin
-    total = 0.0
-    for b in range(n_bins):
-        in_bin = bins == b
-        if in_bin.any():
-            total += in_bin.mean() * abs(probs[in_bin].mean() - y[in_bin].mean())
-    return float(total)
 
 
 def precision_recall_f1(probs: np.ndarray, y: np.ndarray, threshold: float) -> dict[str, float]:

@@ -319,38 +319,6 @@ def _interval(samples: np.ndarray) -> list[float] | None:
 # Thresholds
 
 
-def tune_thresholds(y: Any, known: Any, probs: Any, *, default: float = 0.5) -> np.ndarray:
-    """Per-label thresholds that maximise F1 on the known cells (run on the validation split).
-
-    The best cut is found with scikit-learn's precision-recall curve. The threshold returned
-    lies halfway between the lowest probability kept positive and the next lower one seen, so
-    that a new post scored just under the best cut is not flipped by rounding.
-
-    Args:
-        y: gold values (posts x labels).
-        known: bool mask of known cells.
-        probs: probabilities (posts x labels).
-        default: the threshold of a label whose known cells are all of one class (nothing to tune).
-
-    Returns:
-        One threshold per label column (``dict(zip(LABEL_NAMES, t))`` for ``tagger.json``).
-    """
-    y, known, probs = _arrays(y, known, probs)
-    out = np.full(y.shape[1], float(default))
-    for j in range(y.shape[1]):
-        yj, pj = y[known[:, j], j], probs[known[:, j], j]
-        if yj.size == 0 or yj.all() or not yj.any():
-            continue
-        precision, recall, cuts = precision_recall_curve(yj, pj)
-        precision, recall = precision[:-1], recall[:-1]  # the last point has no threshold
-        with np.errstate(invalid="ignore", divide="ignore"):
-            f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
-        best = cuts[int(np.argmax(f1))]
-        lower = pj[pj < best]
-        out[j] = float((best + lower.max()) / 2) if lower.size else float(best)
-    return out
-
-
 # ------------------------------------------------------------------------------------------------
 # Curves and calibration
 

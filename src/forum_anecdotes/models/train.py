@@ -25,7 +25,7 @@ import torch
 
 from forum_anecdotes import paths
 from forum_anecdotes.labels import LABEL_NAMES
-from forum_anecdotes.models import calibrate
+from forum_anecdotes.models import calibrate, metrics
 from forum_anecdotes.models.data import (
     WindowDataset,
     label_arrays,
@@ -175,14 +175,14 @@ def validation_report(logits: np.ndarray, values: np.ndarray, known: np.ndarray,
                                  "threshold": float(thresholds[j]), "temperature": float(temperatures[j])}
         if k.any():
             entry |= calibrate.precision_recall_f1(calibrated[k, j], values[k, j], thresholds[j])
-            entry |= {"ece_before": calibrate.ece(raw[k, j], values[k, j]),
-                      "ece_after": calibrate.ece(calibrated[k, j], values[k, j])}
+            entry |= {"ece_before": metrics.ece(raw[k, j], values[k, j]),
+                      "ece_after": metrics.ece(calibrated[k, j], values[k, j])}
         else:
             entry |= dict.fromkeys(("precision", "recall", "f1", "ece_before", "ece_after"))
         report[name] = entry
     k = known.astype(bool)
-    report["ece_before"] = calibrate.ece(raw[k], values[k]) if k.any() else None
-    report["ece_after"] = calibrate.ece(calibrated[k], values[k]) if k.any() else None
+    report["ece_before"] = metrics.ece(raw[k], values[k]) if k.any() else None
+    report["ece_after"] = metrics.ece(calibrated[k], values[k]) if k.any() else None
     return report
 
 
