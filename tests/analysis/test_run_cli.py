@@ -96,8 +96,13 @@ def test_tags_only_rereads_the_tags_and_gives_the_same_table(analysed):
     pd.testing.assert_frame_equal(pd.read_csv(analysed.again / "prevalence.csv"),
                                   pd.read_csv(analysed.out / "prevalence.csv"))
     meta = json.loads((analysed.again / "run.json").read_text(encoding="utf-8"))
-    assert meta["engine"] == "none (tags re-read)"
-    assert meta["posts"] == json.loads((analysed.out / "run.json").read_text(encoding="utf-8"))["posts"]
+    first = json.loads((analysed.out / "run.json").read_text(encoding="utf-8"))
+    assert meta["posts"] == first["posts"]
+    # the re-rendered report names the run that made the tags, and the command that re-rendered it
+    assert (meta["engine"], meta["command"], meta["seconds"]) == (first["engine"], first["command"], first["seconds"])
+    assert "--tags-only" in meta["report_command"]
+    report = (analysed.again / "report.md").read_text(encoding="utf-8")
+    assert first["command"] in report and "Report re-rendered from the stored tags" in report
 
 
 def test_usage_errors_exit_2_with_one_line(capsys, tmp_path, model_dir, posts_folder):

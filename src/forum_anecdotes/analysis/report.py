@@ -155,11 +155,24 @@ def _meta_lines(meta: Mapping[str, Any]) -> list[str]:
     if meta.get("model_version"):
         model = f"{model} {meta['model_version']}"
     seconds = meta.get("seconds")
+    mode = meta.get("mode")
     items = [("Date", meta.get("date")), ("Input", meta.get("input")), ("Posts analysed", meta.get("posts")),
+             ("Posts without a date", meta.get("undated")),
              ("Rejected", meta.get("rejected")), ("Skipped", meta.get("skipped")), ("Engine", meta.get("engine")),
-             ("Model", model), ("Run time", None if seconds is None else f"{float(seconds):.1f} s")]
+             ("Model", model),
+             ("Precision mode", None if mode is None else f"{mode} (its own error rates correct its tags)"),
+             ("Posts matched to gold labels", meta.get("gold_matched")),
+             ("Run time", None if seconds is None else f"{float(seconds):.1f} s ({_minutes(float(seconds))})")]
     lines = [f"- **{k}:** {_esc(v)}" for k, v in items if v is not None and v != ""]
-    return lines + ["", "Command:", "", "```", str(meta["command"]), "```"]
+    lines += ["", "Command:", "", "```", str(meta["command"]), "```"]
+    if meta.get("report_command"):  # a report re-rendered from stored tags
+        lines += ["", "Report re-rendered from the stored tags with:", "", "```", str(meta["report_command"]), "```"]
+    return lines
+
+
+def _minutes(seconds: float) -> str:
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
 
 
 def _method(errors: pd.DataFrame) -> list[str]:

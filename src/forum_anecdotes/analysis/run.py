@@ -58,6 +58,11 @@ class AnalysisResult:
     seconds: float
 
 
+def tagging_file(tags_dir: str | Path) -> Path:
+    """Where a tagging run records how it made a tag folder: ``<tags_dir>.run.json`` (beside it, local)."""
+    return Path(f"{tags_dir}.run.json")
+
+
 def gold_values(corpus_dir: Path = paths.CORPUS_DIR, *, splits: Sequence[str] = DEFAULT_GOLD_SPLITS
                 ) -> dict[str, dict[str, int | None]]:
     """The corpus's gold values by post id, from ``data/gold/<split>.jsonl``.
@@ -104,7 +109,8 @@ def analyse(source: str | Path, *, out_dir: Path, tags_dir: Path, model_dir: Pat
         public_ids: that source publishes its own ids.
         key: the project's key (needed with ``corpus_source``).
         gold: gold values by corpus id (:func:`gold_values`), None: no comparison.
-        tags_only: do not tag; tally the existing ``tags_dir``.
+        tags_only: do not tag; tally the existing ``tags_dir`` (the mode, engine, command and run time
+            of the run that made it are taken from :func:`tagging_file` where it exists).
         min_posts, min_positives: cells below either are marked small.
         n_draws, seed: the bootstrap.
         command: the command line, quoted in the report.
@@ -116,11 +122,14 @@ def analyse(source: str | Path, *, out_dir: Path, tags_dir: Path, model_dir: Pat
     """
     started = time.monotonic()
     spec = load_spec(model_dir)
-    rates = error_rates_from_report(Path(model_dir) / "report.json", system=spec.name, mode=mode)
     rejects = Rejects(skip_bad=skip_bad, path=Path(f"{tags_dir}.rejects.jsonl") if skip_bad else None)
+    tagging: dict[str, Any] = {}
     if tags_only:
         if not Path(tags_dir).is_dir():
             raise FileNotFoundError(f"{tags_dir}: no tag folder to report on (run without --tags-only first)")
+        if tagging_file(tags_dir).is_file():  # how the tags were made: the report says so
+            tagging = json.loads(tagging_file(tags_dir).read_text(encoding="utf-8"))
+            mode = tagging.get("mode", mode)  # the error rates of the mode that made the tags
     else:
         files = input_files(source, importer=options.importer)
         job = TagJob(model_dir=Path(model_dir), mode=mode, batch_size=batch_size, corpus_source=corpus_source,
@@ -128,6 +137,7 @@ def analyse(source: str | Path, *, out_dir: Path, tags_dir: Path, model_dir: Pat
         run_engine(engine, files, options=options, job=job, tags_dir=Path(tags_dir), rejects=rejects,
                    progress=progress, ray_actors=ray_actors, ray_actor_cpus=ray_actor_cpus)
         rejects.write()
+    rates = error_rates_from_report(Path(model_dir) / "report.json", system=spec.name, mode=mode)
     tally = Tally(spec.labels, gold=gold)
     tally_folder(Path(tags_dir), tally)
     table = prevalence_table(tally.counts(), rates, min_posts=min_posts, min_positives=min_positives,
@@ -136,10 +146,20 @@ def analyse(source: str | Path, *, out_dir: Path, tags_dir: Path, model_dir: Pat
     meta: dict[str, Any] = {
         "command": command or "forum-anecdotes analyse", "input": str(source), "posts": tally.posts,
         "undated": tally.undated, "rejected": rejects.total,
-        "skipped": sum(rejects.skipped.values()), "engine": "none (tags re-read)" if tags_only else engine,
+        "skipped": sum(rejects.skipped.values()), "engine": engine,
         "model": {"name": spec.name, "version": spec.version}, "mode": mode, "seconds": round(seconds, 1),
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d"), "gold_matched": tally.gold_matched,
     }
+    if tags_only:  # the figures of the run that made the tags, where it left them
+        meta |= {k: tagging[k] for k in ("command", "input", "rejected", "skipped", "engine", "seconds", "date")
+                 if k in tagging}
+        meta["report_command"] = command
+        if not tagging:
+            meta["engine"] = "unknown (tags re-read; no record of the tagging run)"
+    else:
+        with atomic_write(tagging_file(tags_dir)) as f:
+            f.write(json.dumps({k: meta[k] for k in ("command", "input", "rejected", "skipped", "engine", "mode",
+                                                      "seconds", "date")}, indent=2) + "\n")
     written = write_report(out_dir, table=table, cooccurrence_substances=tally.cooccurrence("substance"),
                            cooccurrence_classes=tally.cooccurrence("drug_class"), gold=tally.gold_frame(),
                            rates=rates, meta=meta, min_posts=min_posts, n_draws=n_draws, seed=seed)
