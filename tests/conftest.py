@@ -20,3 +20,14 @@ TEST_KEY = b"forum-anecdotes-test-key-0123456789"
 def key() -> bytes:
     """A pseudonymisation key for tests (never the project's real key)."""
     return TEST_KEY
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One torch thread: the tiny test models only lose time to threads competing for a busy machine's cores."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

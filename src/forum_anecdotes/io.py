@@ -14,6 +14,7 @@ import csv
 import gzip
 import json
 import os
+import shutil
 import tempfile
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
@@ -337,6 +338,35 @@ def _decoded_lines(path: Path, bad_bytes: list[tuple[int, int]]) -> Iterator[str
             bad_bytes.append((line_no, e.start))
             text = data.decode("utf-8", errors="surrogateescape")
         yield text.rstrip("\r\n") + "\n"
+
+
+@contextlib.contextmanager
+def staged_folder(final: Path) -> Iterator[Path]:
+    """A fresh folder beside ``final`` that replaces it (whole) when the block succeeds.
+
+    A reader sees the old folder or the new one, never a half-written one; on failure the old
+    folder stays and the fresh one is removed. The new folder is made readable by all (mkdtemp
+    makes it owner-only): model and tag folders are meant to be shared.
+
+    Args:
+        final: the folder to replace (created if missing).
+
+    Yields:
+        The fresh folder to fill.
+    """
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    try:
+        yield staging
+        staging.chmod(0o755)
+        old = final.with_name(f".{final.name}.old")
+        if final.exists():
+            shutil.rmtree(old, ignore_errors=True)
+            final.rename(old)
+        staging.rename(final)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 @contextlib.contextmanager

@@ -31,12 +31,8 @@ TAILS = ("and it helped a bit.", "which scared me.", "so I stopped.", "and now I
 
 
 @pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One torch thread: a model this small only loses time to threads competing for a busy machine's cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def one_thread(one_torch_thread):
+    """Every test here runs with one torch thread (see ``one_torch_thread``)."""
 
 
 def tiny_report(name: str = "tiny-test") -> dict:

@@ -4,7 +4,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from forum_anecdotes.analysis.engines import ENGINES, TagJob, cpu_count, run_engine, run_local, staged_folder, tally_folder
+from forum_anecdotes.analysis.engines import ENGINES, TagJob, cpu_count, run_engine, run_local, tally_folder
+from forum_anecdotes.io import staged_folder
 from forum_anecdotes.analysis.inputs import InputOptions, input_files
 from forum_anecdotes.analysis.tags import tag_schema
 from forum_anecdotes.analysis.tally import Tally

@@ -7,17 +7,14 @@
 
 Both call the same functions (:func:`.inputs.prepared_rows`, :func:`.tags.tag_table`) on the same
 chunks, so they write the same tags; only where the work runs differs. Both write the tag folder
-beside its final place and swap it in at the end, so a reader never sees a half-written folder.
+through :func:`forum_anecdotes.io.staged_folder`, so a reader never sees a half-written folder.
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
-import shutil
 import sys
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pyarrow.dataset as pads
@@ -31,7 +28,7 @@ from forum_anecdotes.analysis.inputs import (
 )
 from forum_anecdotes.analysis.tags import tag_schema, tag_table
 from forum_anecdotes.analysis.tally import Tally
-from forum_anecdotes.io import Rejects
+from forum_anecdotes.io import Rejects, staged_folder
 from forum_anecdotes.models.tag import CHUNK_POSTS, Tagger
 
 ENGINES = ("local", "ray")
@@ -60,24 +57,6 @@ class TagJob:
     corpus_source: str | None = None
     public_ids: bool = False
     key: bytes | None = None
-
-
-@contextlib.contextmanager
-def staged_folder(final: Path) -> Iterator[Path]:
-    """A fresh folder beside ``final`` that replaces it (whole) when the block succeeds."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
-    try:
-        yield staging
-        staging.chmod(0o755)
-        old = final.with_name(f".{final.name}.old")
-        if final.exists():
-            shutil.rmtree(old, ignore_errors=True)
-            final.rename(old)
-        staging.rename(final)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def run_local(files: Sequence[Path], *, options: InputOptions, job: TagJob, tags_dir: Path, rejects: Rejects,

@@ -27,14 +27,14 @@ import ray
 from ray.data import Datasource, ReadTask
 from ray.data.block import BlockMetadata
 
-from forum_anecdotes.analysis.engines import TagJob, cpu_count, staged_folder
+from forum_anecdotes.analysis.engines import TagJob, cpu_count
 from forum_anecdotes.analysis.inputs import (
     InputOptions,
     chunked,
     iter_input,
     prepared_rows,
 )
-from forum_anecdotes.io import BadInput, Rejects, atomic_write
+from forum_anecdotes.io import BadInput, Rejects, atomic_write, staged_folder
 
 #: The columns of a prepared block (what a read task hands the actors).
 PREPARED_SCHEMA = pa.schema([

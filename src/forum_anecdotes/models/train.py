@@ -13,8 +13,6 @@ import contextlib
 import datetime as dt
 import os
 import random
-import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ import pandas as pd
 import torch
 
 from forum_anecdotes import paths
+from forum_anecdotes.io import staged_folder
 from forum_anecdotes.labels import LABEL_NAMES
 from forum_anecdotes.models import calibrate, metrics
 from forum_anecdotes.models.data import (
@@ -187,11 +186,8 @@ def validation_report(logits: np.ndarray, values: np.ndarray, known: np.ndarray,
 
 
 def _save(model, tokenizer, spec: TaggerSpec, out_dir: Path) -> None:
-    """Write the model folder next to ``out_dir`` first, then swap it in, so that a reader never
-    sees a half-written model."""
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    """Write the model folder, swapped in whole (:func:`~forum_anecdotes.io.staged_folder`)."""
+    with staged_folder(out_dir) as staging:
         model.config.id2label = dict(enumerate(LABEL_NAMES))
         model.config.label2id = {name: i for i, name in enumerate(LABEL_NAMES)}
         model.config.problem_type = "multi_label_classification"
@@ -199,18 +195,8 @@ def _save(model, tokenizer, spec: TaggerSpec, out_dir: Path) -> None:
         model.half().save_pretrained(staging)  # safetensors, the only format transformers 5 writes
         tokenizer.save_pretrained(staging)
         save_spec(spec, staging)
-        # mkdtemp and atomic writes make owner-only files; a model folder is meant to be shared
-        staging.chmod(0o755)
-        for path in staging.iterdir():
+        for path in staging.iterdir():  # atomic writes make owner-only files; a model is meant to be shared
             path.chmod(0o644)
-        old = out_dir.with_name(f".{out_dir.name}.old")
-        if out_dir.exists():
-            shutil.rmtree(old, ignore_errors=True)
-            out_dir.rename(old)
-        staging.rename(out_dir)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def train_model(*, out_dir: str | os.PathLike = DEFAULT_OUT_DIR, raw_dir: str | os.PathLike | None = None,
