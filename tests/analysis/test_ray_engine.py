@@ -4,12 +4,14 @@ a bad line raised as itself, and the default actor pool.
 Each Ray run costs 10-30 s on a small machine, so the module makes two: one with ``skip_bad`` shared by
 several tests, and one that fails on the bad line.
 """
+import math
+
 import pyarrow.parquet as pq
 import pytest
 import ray
 
 from forum_anecdotes.analysis.inputs import InputOptions, input_files
-from forum_anecdotes.analysis.ray_engine import IO_TASK_CPUS, actor_pool_size
+from forum_anecdotes.analysis.ray_engine import IO_TASK_CPUS, actor_pool_size, actor_threads
 from forum_anecdotes.io import BadInput, Rejects
 from forum_anecdotes.labels import LABEL_NAMES
 
@@ -90,11 +92,13 @@ def test_ray_raises_a_bad_line_as_itself(ray_run, tmp_path, posts_folder, local_
     assert ray.is_initialized()
 
 
-@pytest.mark.parametrize("cpus, pool", [(2, (2, 0.75)), (1, (1, 0.5)), (8, (8, 0.938)), (0.5, (1, 0.5)),
-                                        (2.5, (2, 1.0))])
+@pytest.mark.parametrize("cpus, pool", [(2, (1, 1.5)), (1, (1, 0.5)), (8, (4, 1.875)), (0.5, (1, 0.5)),
+                                        (2.5, (1, 2.0)), (16, (8, 1.938))])
 def test_actor_pool_size(cpus, pool):
     actors, per_actor = actor_pool_size(cpus)
     assert (actors, per_actor) == pool
     # the pool leaves room for a read task and a writer (but for the rounding of each actor's share to
     # 3 decimals), and never asks for less than half a CPU in all
     assert actors * per_actor <= max(cpus - 2 * IO_TASK_CPUS, 0.5) + actors * 5e-4
+    # each actor runs as many torch threads as its share of CPUs, rounded up
+    assert actor_threads(per_actor) == max(1, math.ceil(per_actor))

@@ -16,6 +16,7 @@ the inputs and the output); see the README.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 from collections.abc import Iterator, Sequence
@@ -48,14 +49,18 @@ IO_TASK_CPUS = 0.25
 #: Memory for the object store of a local cluster: blocks stream through it, so a small store
 #: keeps memory flat without slowing the job (Ray's default takes 30% of the machine's memory).
 LOCAL_OBJECT_STORE_BYTES = 512 * 1024 ** 2
+#: CPUs per model actor in the default pool. On 2 cores, one actor with 2 torch threads tagged 24.2
+#: posts/s where two actors of 1 thread each managed 19.5 (``analyse-benchmark``, 2,996 r/opiates
+#: submissions, int8): two model processes and a read task on 2 cores mostly wait on each other.
+CPUS_PER_ACTOR = 2
 
 
 def actor_pool_size(cluster_cpus: float) -> tuple[int, float]:
     """The default actor pool: ``(actors, CPUs per actor)`` for a cluster with ``cluster_cpus`` CPUs.
 
-    One actor per CPU, but the pool leaves half a CPU to a read task and a writer
-    (:data:`IO_TASK_CPUS` each). On 2 CPUs that is 2 actors of 0.75 CPU each: both cores run the
-    model, and reading and writing still get scheduled. An actor pool that takes every CPU
+    One actor per :data:`CPUS_PER_ACTOR` CPUs, and the pool leaves half a CPU to a read task and a
+    writer (:data:`IO_TASK_CPUS` each). On 2 CPUs that is one actor of 1.5 CPUs running 2 torch
+    threads, while the read task anonymises the next block. An actor pool that takes every CPU
     starves the reads: nothing is ever read, and the job waits forever.
 
     Args:
@@ -65,8 +70,13 @@ def actor_pool_size(cluster_cpus: float) -> tuple[int, float]:
         The pool size and the CPUs each actor asks for.
     """
     usable = max(cluster_cpus - 2 * IO_TASK_CPUS, 0.5)
-    actors = max(1, int(cluster_cpus))
+    actors = max(1, int(cluster_cpus // CPUS_PER_ACTOR))
     return actors, round(usable / actors, 3)
+
+
+def actor_threads(actor_cpus: float) -> int:
+    """Torch threads of an actor that asks for ``actor_cpus`` CPUs: its share, rounded up."""
+    return max(1, math.ceil(actor_cpus))
 
 
 class PostsDatasource(Datasource):
@@ -196,7 +206,7 @@ def run_ray(files: Sequence[Path], *, options: InputOptions, job: TagJob, tags_d
                 try:
                     # one block stream per file, cut into chunks by the read task itself (Ray would split it further)
                     (ray.data.read_datasource(source, num_cpus=IO_TASK_CPUS, override_num_blocks=len(files))
-                     .map_batches(TagActor, fn_constructor_kwargs={"job": job, "threads": max(1, round(actor_cpus))},
+                     .map_batches(TagActor, fn_constructor_kwargs={"job": job, "threads": actor_threads(actor_cpus)},
                                   batch_size=job.chunk_size, batch_format="pyarrow", zero_copy_batch=True,
                                   compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=actor_cpus)
                      .write_parquet(str(staging), ray_remote_args={"num_cpus": IO_TASK_CPUS}))

@@ -30,7 +30,7 @@ def register(command) -> None:
                               "which stay local)")
     analyse.add_argument("--engine", choices=("local", "ray"), default="local",
                          help="local: one process; ray: Ray Data (RAY_ADDRESS joins a cluster, else a local one starts)")
-    analyse.add_argument("--ray-actors", type=int, help="model actors in the Ray pool (default: one per CPU)")
+    analyse.add_argument("--ray-actors", type=int, help="model actors in the Ray pool (default: one per 2 CPUs)")
     analyse.add_argument("--ray-actor-cpus", type=float, help="CPUs per actor (default: leaves 0.5 CPU to reading and writing)")
     _model_arguments(analyse)
     analyse.add_argument("--text-column", default="text", help="field or CSV column of the text (default: text)")
@@ -63,7 +63,7 @@ def register(command) -> None:
     bench.add_argument("--text-column", default="text", help="field or CSV column of the text (default: text)")
     bench.add_argument("--id-column", default="id", help="field or CSV column of the post id (default: id)")
     bench.add_argument("--engines", default="local,ray", help="engines to run, in order (default local,ray)")
-    bench.add_argument("--ray-actors", type=int, help="model actors in the Ray pool (default: one per CPU)")
+    bench.add_argument("--ray-actors", type=int, help="model actors in the Ray pool (default: one per 2 CPUs)")
     bench.add_argument("--work-dir", type=Path, default=paths.LOCAL_DIR / "analysis-benchmark",
                        help="where the tag folders and generated posts go")
     bench.add_argument("--json", type=Path, metavar="OUT", help="also write the figures to OUT as JSON")
