@@ -16,6 +16,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "corpus"))
 TEST_KEY = b"forum-anecdotes-test-key-0123456789"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory):
+    """The onnx-int8 mode's cache of exported models in a test folder, never the user's ``~/.cache``."""
+    from forum_anecdotes.models.onnx_int8 import CACHE_ENV_VAR
+
+    folder = tmp_path_factory.mktemp("model-cache")
+    previous = os.environ.get(CACHE_ENV_VAR)
+    os.environ[CACHE_ENV_VAR] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop(CACHE_ENV_VAR, None)
+    else:
+        os.environ[CACHE_ENV_VAR] = previous
+
+
 @pytest.fixture
 def key() -> bytes:
     """A pseudonymisation key for tests (never the project's real key)."""

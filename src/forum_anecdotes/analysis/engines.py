@@ -42,7 +42,7 @@ class TagJob:
 
     Args:
         model_dir: the model folder.
-        mode: "fp32", "int8" or "bf16" (see :func:`forum_anecdotes.models.tag.check_mode`).
+        mode: one of :data:`forum_anecdotes.models.tag.MODES` (see :func:`forum_anecdotes.models.tag.check_mode`).
         batch_size: windows per forward pass.
         chunk_size: posts prepared and tagged together (the unit of memory).
         corpus_source: the corpus source whose native ids the input's ids are, to match gold labels.

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from forum_anecdotes import paths
 from forum_anecdotes.cli.common import UsageError
+from forum_anecdotes.models.modes import MODES
 
 #: Model folders are looked for here when --model is not given.
 MODELS_DIR = paths.MODELS_DIR
@@ -37,7 +38,7 @@ def register(command) -> None:
                      help="print the first N tagged posts as a table (id, labels, scores, evidence)")
 
     bench = command("tag-benchmark", _run_benchmark,
-                    "posts/s and tokens/s of the tagger (fp32, int8, bf16) beside a plain transformers pipeline",
+                    "posts/s and tokens/s of the tagger (fp32, int8, onnx-int8, bf16) beside a plain transformers pipeline",
                     "forum-anecdotes tag-benchmark --input posts.jsonl --posts 500 --json bench.json")
     _model_arguments(bench, modes=False)
     bench.add_argument("--input", type=Path, help="posts to time (JSONL or CSV); default: generated posts")
@@ -54,9 +55,9 @@ def _model_arguments(parser: argparse.ArgumentParser, *, modes: bool = True) -> 
     parser.add_argument("--batch-size", type=int, default=32, help="windows per forward pass (default 32)")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where the model runs (default cpu)")
     if modes:
-        parser.add_argument("--mode", choices=("fp32", "int8", "bf16"), default="fp32",
-                            help="precision: fp32, int8 (dynamic quantisation, CPU) or bf16 (GPU, or a CPU with "
-                                 "native bf16) (default fp32)")
+        parser.add_argument("--mode", choices=MODES, default="fp32",
+                            help="precision: fp32, int8 (torch's dynamic quantisation, CPU), onnx-int8 (ONNX Runtime, "
+                                 "CPU; the fastest here) or bf16 (GPU, or a CPU with native bf16) (default fp32)")
 
 
 def main(argv: Sequence[str] | None = None, *, command: str = "tag") -> int:

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from forum_anecdotes.io import Rejects
-from forum_anecdotes.models.tag import MODES, Counts, ModeUnavailable, Tagger, check_mode, read_posts
+from forum_anecdotes.models.tag import FASTER_MODES, MODES, Counts, ModeUnavailable, Tagger, check_mode, read_posts
 
 
 def load_posts(path: str | os.PathLike, *, limit: int, text_column: str = "text", id_column: str = "id") -> list[dict]:
@@ -105,7 +105,7 @@ def benchmark(model_dir: str | os.PathLike, posts: Sequence[dict], *, device: st
 
     Returns:
         The report: ``rows`` (one per setting: seconds, posts/s, tokens/s, padding share, ratio to
-        the best pipeline setting), ``best_pipeline``, ``fp32_vs_pipeline``, ``int8_vs_fp32``,
+        the best pipeline setting), ``best_pipeline``, ``fp32_vs_pipeline``, ``<mode>_vs_fp32`` per faster mode,
         ``skipped`` modes with the reason, and the sizes of the input.
 
     Raises:
@@ -193,12 +193,10 @@ def benchmark(model_dir: str | os.PathLike, posts: Sequence[dict], *, device: st
         "fp32_vs_pipeline": _compare(pipeline_labels, [r["labels"] for r in results["fp32"]], spec.labels),
         "skipped": skipped,
     }
-    if "int8" in results:
-        report["int8_vs_fp32"] = _compare([r["labels"] for r in results["fp32"]], [r["labels"] for r in results["int8"]],
-                                          spec.labels)
-    if "bf16" in results:
-        report["bf16_vs_fp32"] = _compare([r["labels"] for r in results["fp32"]], [r["labels"] for r in results["bf16"]],
-                                          spec.labels)
+    for mode in FASTER_MODES:
+        if mode in results:
+            report[f"{mode}_vs_fp32"] = _compare([r["labels"] for r in results["fp32"]],
+                                                 [r["labels"] for r in results[mode]], spec.labels)
     return report
 
 
@@ -243,7 +241,7 @@ def print_report(report: dict[str, Any], console=None) -> None:
     console.print(f"fp32 labels identical to the plain pipeline's thresholded labels: {'yes' if c['identical'] else 'no'} "
                   f"({c['identical_posts']:,} of {c['posts']:,} posts identical, {c['changed_decisions']:,} label "
                   f"decisions differ)")
-    for mode in ("int8", "bf16"):
+    for mode in FASTER_MODES:
         c = report.get(f"{mode}_vs_fp32")
         if c is not None:
             console.print(f"{mode} vs fp32: {c['changed_share']:.2%} of label decisions changed "

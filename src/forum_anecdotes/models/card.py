@@ -8,6 +8,7 @@ from typing import Any
 
 from forum_anecdotes.labels import LABEL_NAMES
 from forum_anecdotes.models.spec import load_spec
+from forum_anecdotes.models.modes import FASTER_MODES, MODE_DESCRIPTIONS
 
 
 def _fmt(value: Any, digits: int = 3) -> str:
@@ -79,11 +80,12 @@ def render_model_card(model_dir: str | Path) -> str:
                          + f" | {_fmt(overall['macro']['f1'])} |")
         lines.append("")
         modes = report.get("modes")
-        if modes:
-            lines += [f"Faster mode: int8 (dynamic quantisation of the linear layers) gives macro-F1 "
-                      f"{_fmt(modes['int8']['macro_f1'])} on the test split against {_fmt(modes['fp32']['macro_f1'])} in fp32 "
-                      f"(change {_fmt(modes['int8']['macro_f1_change'])}; {modes['int8']['changed_decisions']} of "
-                      f"{modes['int8']['decisions']} label decisions differ).", ""]
+        for mode, what in MODE_DESCRIPTIONS.items():
+            if mode in (modes or {}):
+                lines += [f"Faster mode `{mode}` ({what}) gives macro-F1 {_fmt(modes[mode]['macro_f1'])} on the test "
+                          f"split against {_fmt(modes['fp32']['macro_f1'])} in fp32 (change "
+                          f"{_fmt(modes[mode]['macro_f1_change'])}; {modes[mode]['changed_decisions']} of "
+                          f"{modes[mode]['decisions']} label decisions differ).", ""]
     else:
         lines += ["_Not evaluated yet: run `forum-anecdotes evaluate`._", ""]
     lines += ["## Speed", ""]
@@ -99,7 +101,7 @@ def render_model_card(model_dir: str | Path) -> str:
         c = bench["fp32_vs_pipeline"]
         lines += ["", f"fp32 labels identical to the plain pipeline's thresholded labels: "
                       f"{'yes' if c['identical'] else 'no'} ({c['identical_posts']:,} of {c['posts']:,} posts)."]
-        for mode in ("int8", "bf16"):
+        for mode in FASTER_MODES:
             c = bench.get(f"{mode}_vs_fp32")
             if c is not None:
                 lines.append(f"{mode} vs fp32: {c['changed_share']:.2%} of label decisions changed.")

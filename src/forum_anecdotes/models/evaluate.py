@@ -103,20 +103,25 @@ def _headline(report: dict[str, Any], model: str) -> dict[str, Any]:
             "macro_f1": (figures.get("macro") or {}).get("f1")}
 
 
+#: The faster modes the evaluation scores beside fp32: those that run on every CPU.
+EVALUATED_MODES = ("int8", "onnx-int8")
+
+
 def _mode_changes(model_dir, texts, y, known, fp32_probs, thresholds, spec) -> dict[str, Any]:
-    """Macro-F1 on the test split in fp32 and in the faster int8 mode, and how many decisions change."""
+    """Macro-F1 on the test split in fp32 and in each faster CPU mode, and how many decisions change."""
     from forum_anecdotes.models.metrics import label_metrics
     from forum_anecdotes.models.tag import Tagger
 
     fp32 = label_metrics(y, known, fp32_probs, thresholds, n_boot=0)
     out = {"fp32": {"macro_f1": fp32["macro"]["f1"]}}
-    raw = post_logits(Tagger(model_dir, mode="int8"), texts)
-    probs = np.array([[spec.calibrate(name, float(v)) for name, v in zip(LABEL_NAMES, row)] for row in raw])
-    changed = (probs >= np.array(thresholds)) != (fp32_probs >= np.array(thresholds))
-    int8 = label_metrics(y, known, probs, thresholds, n_boot=0)
-    # per-label counts of the int8 mode: the analysis corrects int8 tags with int8's own error rates
-    out["int8"] = {"macro_f1": int8["macro"]["f1"], "labels": int8["labels"],
-                   "changed_decisions": int(changed.sum()), "decisions": int(changed.size)}
-    out["int8"]["macro_f1_change"] = (None if out["int8"]["macro_f1"] is None or out["fp32"]["macro_f1"] is None
-                                      else out["int8"]["macro_f1"] - out["fp32"]["macro_f1"])
+    for mode in EVALUATED_MODES:
+        raw = post_logits(Tagger(model_dir, mode=mode), texts)
+        probs = np.array([[spec.calibrate(name, float(v)) for name, v in zip(LABEL_NAMES, row)] for row in raw])
+        changed = (probs >= np.array(thresholds)) != (fp32_probs >= np.array(thresholds))
+        scored = label_metrics(y, known, probs, thresholds, n_boot=0)
+        # per-label counts of each mode: the analysis corrects a mode's tags with that mode's own error rates
+        out[mode] = {"macro_f1": scored["macro"]["f1"], "labels": scored["labels"],
+                     "changed_decisions": int(changed.sum()), "decisions": int(changed.size)}
+        out[mode]["macro_f1_change"] = (None if out[mode]["macro_f1"] is None or out["fp32"]["macro_f1"] is None
+                                        else out[mode]["macro_f1"] - out["fp32"]["macro_f1"])
     return out
