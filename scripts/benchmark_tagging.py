@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Tagger throughput (fp32, int8, onnx-int8, bf16 where native) beside a plain transformers pipeline: `forum-anecdotes tag-benchmark`.
+"""Tagger throughput (each precision mode, bf16 where native) beside a plain transformers pipeline: `forum-anecdotes tag-benchmark`.
 
     python scripts/benchmark_tagging.py --model models/NAME --input posts.jsonl --posts 500 --json bench.json
 """

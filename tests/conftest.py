@@ -18,8 +18,8 @@ TEST_KEY = b"forum-anecdotes-test-key-0123456789"
 
 @pytest.fixture(scope="session", autouse=True)
 def model_cache(tmp_path_factory):
-    """The onnx-int8 mode's cache of exported models in a test folder, never the user's ``~/.cache``."""
-    from forum_anecdotes.models.onnx_int8 import CACHE_ENV_VAR
+    """The ONNX modes' cache of exported models in a test folder, never the user's ``~/.cache``."""
+    from forum_anecdotes.models.onnx_runtime import CACHE_ENV_VAR
 
     folder = tmp_path_factory.mktemp("model-cache")
     previous = os.environ.get(CACHE_ENV_VAR)

@@ -190,12 +190,14 @@ def test_benchmark_command(capsys, tmp_path, model_dir):
     assert code == 0, stderr
     report = json.loads(report_file.read_text(encoding="utf-8"))
     settings = [(r["setting"], r["batch_size"]) for r in report["rows"]]
-    assert settings[:4] == [("pipeline (default)", 1), ("pipeline", 4), ("tagger fp32", 4), ("tagger int8", 4)]
+    assert settings[:6] == [("pipeline (default)", 1), ("pipeline", 4), ("tagger fp32", 4), ("tagger onnx-fp32", 4),
+                            ("tagger int8", 4), ("tagger onnx-int8", 4)]
     assert settings[-1] == ("tagger fp32 + evidence", 4)
     assert report["posts"] == 4 and report["windows"] > 4 and report["windows_over_max_tokens"] == 0
     assert report["fp32_vs_pipeline"]["identical"] is True  # the same windows, the same labels
-    assert 0 <= report["int8_vs_fp32"]["changed_share"] <= 1
+    assert 0 <= report["int8_vs_fp32"]["changed_share"] <= 1 and 0 <= report["onnx-int8_vs_fp32"]["changed_share"] <= 1
+    assert report["onnx-fp32_vs_fp32"]["identical"] is True  # the same arithmetic in another runtime
     assert all(r["posts_per_s"] > 0 and r["tokens_per_s"] > 0 for r in report["rows"])
     tagger_fp32 = report["rows"][2]
     assert tagger_fp32["padding_share"] <= report["rows"][1]["padding_share"]  # sorted batches pad less
-    assert "Tagging throughput" in stdout and "fp32 labels identical" in stdout and "int8 vs fp32" in stdout
+    assert "Tagging throughput" in stdout and "fp32 labels identical" in stdout and "onnx-int8 vs fp32" in stdout

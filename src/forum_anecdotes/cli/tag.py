@@ -38,7 +38,7 @@ def register(command) -> None:
                      help="print the first N tagged posts as a table (id, labels, scores, evidence)")
 
     bench = command("tag-benchmark", _run_benchmark,
-                    "posts/s and tokens/s of the tagger (fp32, int8, onnx-int8, bf16) beside a plain transformers pipeline",
+                    "posts/s and tokens/s of the tagger (each mode) beside a plain transformers pipeline",
                     "forum-anecdotes tag-benchmark --input posts.jsonl --posts 500 --json bench.json")
     _model_arguments(bench, modes=False)
     bench.add_argument("--input", type=Path, help="posts to time (JSONL or CSV); default: generated posts")
@@ -56,8 +56,9 @@ def _model_arguments(parser: argparse.ArgumentParser, *, modes: bool = True) -> 
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where the model runs (default cpu)")
     if modes:
         parser.add_argument("--mode", choices=MODES, default="fp32",
-                            help="precision: fp32, int8 (torch's dynamic quantisation, CPU), onnx-int8 (ONNX Runtime, "
-                                 "CPU; the fastest here) or bf16 (GPU, or a CPU with native bf16) (default fp32)")
+                            help="precision: fp32, onnx-fp32 (ONNX Runtime, CPU; same decisions, faster), int8 (torch's "
+                                 "dynamic quantisation, CPU), onnx-int8 (ONNX Runtime, CPU; the fastest here) or bf16 "
+                                 "(GPU, or a CPU with native bf16) (default fp32)")
 
 
 def main(argv: Sequence[str] | None = None, *, command: str = "tag") -> int:

@@ -104,7 +104,7 @@ def _headline(report: dict[str, Any], model: str) -> dict[str, Any]:
 
 
 #: The faster modes the evaluation scores beside fp32: those that run on every CPU.
-EVALUATED_MODES = ("int8", "onnx-int8")
+EVALUATED_MODES = ("onnx-fp32", "int8", "onnx-int8")
 
 
 def _mode_changes(model_dir, texts, y, known, fp32_probs, thresholds, spec) -> dict[str, Any]:

@@ -52,7 +52,8 @@ from forum_anecdotes.io import (
     iter_csv_rows,
     iter_json_lines,
 )
-from forum_anecdotes.models.modes import CPU_ONLY_MODES, FASTER_MODES, MODE_DESCRIPTIONS, MODES  # noqa: F401 (re-exported)
+from forum_anecdotes.models.modes import (  # noqa: F401 (re-exported)
+    CPU_ONLY_MODES, FASTER_MODES, MODE_DESCRIPTIONS, MODES, ONNX_MODES)
 from forum_anecdotes.models.spec import TaggerSpec, load_spec
 from forum_anecdotes.models.windows import join_title, make_windows, sentence_split
 from forum_anecdotes.schema import Origin, RawPost
@@ -127,7 +128,7 @@ def check_mode(mode: str, device: str) -> None:
     if device == "cuda" and not torch.cuda.is_available():
         raise ModeUnavailable("--device cuda: no CUDA device is available to torch here; use --device cpu")
     if mode in CPU_ONLY_MODES and device != "cpu":
-        raise ModeUnavailable(f"{mode} is int8 quantisation for the CPU; use --device cpu, or fp32/bf16 on the GPU")
+        raise ModeUnavailable(f"{mode} runs on the CPU only; use --device cpu, or fp32/bf16 on the GPU")
     if mode == "bf16":
         if device == "cuda" and not torch.cuda.is_bf16_supported():
             raise ModeUnavailable("bf16: this GPU has no bfloat16 support; use fp32")
@@ -201,7 +202,8 @@ class Tagger:
     Args:
         model_dir: the model folder (Hugging Face files and ``tagger.json``).
         device: "cpu" or "cuda".
-        mode: "fp32", "int8" or "onnx-int8" (CPU), or "bf16" (GPU, or a CPU with native bf16); see :func:`check_mode`.
+        mode: "fp32"; "onnx-fp32", "int8" or "onnx-int8" (CPU); or "bf16" (GPU, or a CPU with native bf16);
+            see :func:`check_mode`.
         batch_size: windows per forward pass.
         chunk_size: posts prepared and tagged together (see :data:`CHUNK_POSTS`).
         evidence: find the evidence sentence of each positive label (costs a forward pass over the
@@ -231,10 +233,10 @@ class Tagger:
         if model_labels != list(self.spec.labels):
             raise ValueError(f"{self.model_dir}: the model's labels ({', '.join(model_labels)}) differ from "
                              f"tagger.json's ({', '.join(self.spec.labels)})")
-        if mode == "onnx-int8":
-            from forum_anecdotes.models.onnx_int8 import OnnxSequenceClassifier, quantised_onnx
+        if mode in ONNX_MODES:
+            from forum_anecdotes.models.onnx_runtime import OnnxSequenceClassifier, exported_onnx
 
-            self.model = OnnxSequenceClassifier(quantised_onnx(model_dir))
+            self.model = OnnxSequenceClassifier(exported_onnx(model_dir, precision=ONNX_MODES[mode]))
         else:
             self.model = _prepare_model(model.eval(), device=device, mode=mode)
         if key is None:
