@@ -39,8 +39,9 @@ def ray_run(cluster, tmp_path_factory, local_run, posts_folder):
 
     tags_dir = tmp_path_factory.mktemp("ray") / "tags"
     rejects = Rejects(skip_bad=True)
+    # blocks of 4 KiB: a few dozen short posts, so that each file flows through the actors as several blocks
     posts = run_ray(input_files(posts_folder.dir), options=InputOptions(), job=local_run.job, tags_dir=tags_dir,
-                    rejects=rejects)
+                    rejects=rejects, block_bytes=4096)
     return posts, tags_dir, rejects
 
 
@@ -48,7 +49,7 @@ def read_sorted(tags_dir):
     return pq.read_table(tags_dir).sort_by("id").to_pylist()
 
 
-def test_ray_tags_equal_the_local_engines(ray_run, local_run, cluster):
+def test_ray_tags_equal_the_local_engines(ray_run, local_run, cluster, posts_folder):
     posts, tags_dir, _ = ray_run
     assert cluster["CPU"] == 2
     assert ray.is_initialized()  # run_ray left running the cluster it did not start
@@ -66,6 +67,10 @@ def test_ray_tags_equal_the_local_engines(ray_run, local_run, cluster):
     for ray_row, local_row in zip(ray_rows, local_rows):
         assert list(ray_row["scores"]) == list(LABEL_NAMES)
         assert ray_row["scores"] == pytest.approx(local_row["scores"], abs=1e-6, rel=0)
+    # each file went through the actors as several blocks (one Parquet file each), not as one block
+    # per file: a huge block is one long task without progress, which Ray stops after 30 minutes
+    assert len(list(tags_dir.glob("*.parquet"))) > 2 * len(posts_folder.files)
+    assert ray.data.DataContext.get_current().target_max_block_size != 4096  # the driver's setting is back
     # no folder is left beside the tags (staging, old copies, the read tasks' rejects)
     assert [p.name for p in tags_dir.parent.iterdir()] == ["tags"]
 

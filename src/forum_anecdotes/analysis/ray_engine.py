@@ -49,6 +49,12 @@ IO_TASK_CPUS = 0.25
 #: Memory for the object store of a local cluster: blocks stream through it, so a small store
 #: keeps memory flat without slowing the job (Ray's default takes 30% of the machine's memory).
 LOCAL_OBJECT_STORE_BYTES = 512 * 1024 ** 2
+#: The largest block Ray Data makes of what a read task yields. Ray joins a task's tables into blocks
+#: of up to ``DataContext.target_max_block_size`` (128 MiB by default): a file read by one task then
+#: becomes one or two huge blocks, one actor tags them in a single task that reports no progress for
+#: an hour, and Ray stops the job after 30 minutes "without progress" (it did, on the 131,460
+#: r/opiates submissions). 1 MiB is about one chunk of 1,024 forum posts.
+READ_BLOCK_BYTES = 1024 ** 2
 #: CPUs per model actor in the default pool. On 2 cores, one actor with 2 torch threads tagged 24.2
 #: posts/s where two actors of 1 thread each managed 19.5 (``analyse-benchmark``, 2,996 r/opiates
 #: submissions, int8): two model processes and a read task on 2 cores mostly wait on each other.
@@ -166,13 +172,15 @@ def _bad_input_in(error: BaseException) -> BadInput | None:
 
 
 def run_ray(files: Sequence[Path], *, options: InputOptions, job: TagJob, tags_dir: Path, rejects: Rejects,
-            progress: bool = False, actors: int | None = None, actor_cpus: float | None = None) -> int:
+            progress: bool = False, actors: int | None = None, actor_cpus: float | None = None,
+            block_bytes: int = READ_BLOCK_BYTES) -> int:
     """Tag every post of ``files`` on Ray and write the tag tables into ``tags_dir`` (replaced whole).
 
     Args:
         files, options, job, tags_dir, rejects, progress: as for :func:`.engines.run_local`.
         actors: the actor pool's size (None: :func:`actor_pool_size` of the cluster).
         actor_cpus: CPUs each actor asks for (None: as :func:`actor_pool_size` says).
+        block_bytes: the largest block of prepared posts (see :data:`READ_BLOCK_BYTES`).
 
     Returns:
         The number of posts tagged.
@@ -187,10 +195,12 @@ def run_ray(files: Sequence[Path], *, options: InputOptions, job: TagJob, tags_d
         if not address:
             settings |= {"num_cpus": cpu_count(), "object_store_memory": LOCAL_OBJECT_STORE_BYTES}
         ray.init(address=address or "local", **settings)  # "local": never join a stray `ray start` cluster
+    context = ray.data.DataContext.get_current()
+    block_bytes_before = context.target_max_block_size
     try:
-        context = ray.data.DataContext.get_current()
         context.enable_progress_bars = progress
         context.print_on_execution_start = False
+        context.target_max_block_size = block_bytes
         cluster_cpus = float(ray.cluster_resources().get("CPU", 1))
         default_actors, default_cpus = actor_pool_size(cluster_cpus)
         actors = actors or default_actors
@@ -204,7 +214,7 @@ def run_ray(files: Sequence[Path], *, options: InputOptions, job: TagJob, tags_d
                                      rejects_dir=rejects_dir, chunk_size=job.chunk_size)
             with staged_folder(tags_dir) as staging:
                 try:
-                    # one block stream per file, cut into chunks by the read task itself (Ray would split it further)
+                    # one read task per file; Ray joins or cuts its chunks into blocks of at most block_bytes
                     (ray.data.read_datasource(source, num_cpus=IO_TASK_CPUS, override_num_blocks=len(files))
                      .map_batches(TagActor, fn_constructor_kwargs={"job": job, "threads": actor_threads(actor_cpus)},
                                   batch_size=job.chunk_size, batch_format="pyarrow", zero_copy_batch=True,
@@ -220,6 +230,7 @@ def run_ray(files: Sequence[Path], *, options: InputOptions, job: TagJob, tags_d
             shutil.rmtree(rejects_dir, ignore_errors=True)
         return _count_rows(tags_dir)
     finally:
+        context.target_max_block_size = block_bytes_before  # the driver's setting, for its other datasets
         if started_here:
             ray.shutdown()
 
