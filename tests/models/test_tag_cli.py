@@ -201,3 +201,15 @@ def test_benchmark_command(capsys, tmp_path, model_dir):
     tagger_fp32 = report["rows"][2]
     assert tagger_fp32["padding_share"] <= report["rows"][1]["padding_share"]  # sorted batches pad less
     assert "Tagging throughput" in stdout and "fp32 labels identical" in stdout and "onnx-int8 vs fp32" in stdout
+
+
+def test_a_benchmark_written_into_the_model_folder_renders_its_card_again(capsys, tmp_path, model_dir):
+    import shutil
+
+    model = shutil.copytree(model_dir, tmp_path / "model")
+    code, stdout, stderr = run(capsys, "--model", model, "--input", FIXTURES / "posts.jsonl", "--posts", 2,
+                               "--batch-size", 2, "--pipeline-batch-sizes", "2", "--json", model / "benchmark.json",
+                               command="tag-benchmark")
+    assert code == 0, stderr
+    card = (model / "README.md").read_text(encoding="utf-8")
+    assert "## Speed" in card and "| tagger onnx-int8 | 2 |" in card and "Not measured yet" not in card

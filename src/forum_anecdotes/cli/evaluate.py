@@ -25,7 +25,9 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     if not (args.model / "tagger.json").exists():
         raise UsageError(f"{args.model}: no trained model (tagger.json); train one with `forum-anecdotes train`")
     report = evaluate_model(model_dir=args.model, raw_dir=args.raw_dir, key=load_key(), n_boot=args.n_boot)
-    print(f"wrote {args.model / 'report.md'} ({report['n_posts']} test posts)")
+    from forum_anecdotes.models.card import write_model_card
+
+    print(f"wrote {args.model / 'report.md'} ({report['n_posts']} test posts) and {write_model_card(args.model)}")
     for target in report.get("targets", []):
         print(f"  {target}")
     return 0

@@ -47,7 +47,8 @@ def register(command) -> None:
     bench.add_argument("--id-column", default="id", help="field or CSV column of the post id (default: id)")
     bench.add_argument("--pipeline-batch-sizes", default="8,16,32,64",
                        help="batch sizes tried for the plain pipeline beside its default of 1 (default 8,16,32,64)")
-    bench.add_argument("--json", type=Path, metavar="OUT", help="also write the figures to OUT as JSON")
+    bench.add_argument("--json", type=Path, metavar="OUT", help="also write the figures to OUT as JSON (the model folder's benchmark.json: its card is "
+                            "rendered again with them)")
 
 
 def _model_arguments(parser: argparse.ArgumentParser, *, modes: bool = True) -> None:
@@ -187,5 +188,12 @@ def _run_benchmark(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot run the benchmark: {e}") from None
     bench.print_report(report)
     if args.json:
-        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        from forum_anecdotes.io import atomic_write
+
+        with atomic_write(args.json) as f:
+            f.write(json.dumps(report, indent=2) + "\n")
+        if args.json.resolve() == (model / "benchmark.json").resolve():
+            from forum_anecdotes.models.card import write_model_card
+
+            print(f"wrote {write_model_card(model)} with these figures")
     return 0
