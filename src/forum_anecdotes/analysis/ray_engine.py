@@ -37,12 +37,18 @@ from forum_anecdotes.analysis.inputs import (
 )
 from forum_anecdotes.io import BadInput, Rejects, atomic_write, staged_folder
 
-#: The columns of a prepared block (what a read task hands the actors).
-PREPARED_SCHEMA = pa.schema([
+#: The columns of a prepared post.
+POST_FIELDS = [
     pa.field("id", pa.string()), pa.field("text", pa.string()), pa.field("month", pa.string()),
     pa.field("group", pa.string()), pa.field("drugs", pa.list_(pa.string())),
     pa.field("drug_classes", pa.list_(pa.string())),
-])
+]
+#: What a read task hands the actors: one row per chunk of posts, each column a list over the chunk.
+#: A chunk travels as one row because dynamic int8 quantises each batch's activations with that
+#: batch's range, so a post's int8 scores depend on the posts batched with it. Ray joins and cuts
+#: blocks by size, but only between rows: each actor call then tags exactly the chunk the local
+#: engine tags, and both engines give identical tags in every mode.
+CHUNK_SCHEMA = pa.schema([pa.field(f.name, pa.list_(f.type)) for f in POST_FIELDS])
 #: CPUs a read task or a Parquet writer asks for: they stream and anonymise (far cheaper than the
 #: model), and Ray's default of one CPU each would not fit beside the actor pool (a deadlock on 2 CPUs).
 IO_TASK_CPUS = 0.25
@@ -53,7 +59,7 @@ LOCAL_OBJECT_STORE_BYTES = 512 * 1024 ** 2
 #: of up to ``DataContext.target_max_block_size`` (128 MiB by default): a file read by one task then
 #: becomes one or two huge blocks, one actor tags them in a single task that reports no progress for
 #: an hour, and Ray stops the job after 30 minutes "without progress" (it did, on the 131,460
-#: r/opiates submissions). 1 MiB is about one chunk of 1,024 forum posts.
+#: r/opiates submissions). 1 MiB is about one chunk (one row) of 1,024 forum posts.
 READ_BLOCK_BYTES = 1024 ** 2
 #: CPUs per model actor in the default pool. On 2 cores, one actor with 2 torch threads tagged 24.2
 #: posts/s where two actors of 1 thread each managed 19.5 (``analyse-benchmark``, 2,996 r/opiates
@@ -95,7 +101,7 @@ class PostsDatasource(Datasource):
             no tag since authors are not in the tag table).
         skip_bad: record bad lines instead of failing.
         rejects_dir: where each task writes ``part-NNNNN.json`` with its rejects and skips.
-        chunk_size: rows per block.
+        chunk_size: posts per chunk (one row of :data:`CHUNK_SCHEMA`).
     """
 
     def __init__(self, files: Sequence[Path], *, options: InputOptions, key: bytes | None, skip_bad: bool,
@@ -111,7 +117,7 @@ class PostsDatasource(Datasource):
         for index, file in enumerate(self.files):
             metadata = BlockMetadata(num_rows=None, size_bytes=None, exec_stats=None, input_files=(str(file),))
             tasks.append(ReadTask(lambda index=index, file=file: self._read(index, file), metadata,
-                                  schema=PREPARED_SCHEMA))
+                                  schema=CHUNK_SCHEMA))
         return tasks
 
     def _read(self, index: int, file: Path) -> Iterator[pa.Table]:
@@ -123,14 +129,15 @@ class PostsDatasource(Datasource):
         rows = prepared_rows(iter_input(file, options=self.options, rejects=rejects), pipeline=pipeline,
                              rejects=rejects)
         for chunk in chunked(rows, self.chunk_size):
-            yield pa.Table.from_pylist(chunk, schema=PREPARED_SCHEMA)
+            yield pa.Table.from_pydict({f.name: [[row[f.name] for row in chunk]] for f in POST_FIELDS},
+                                       schema=CHUNK_SCHEMA)
         with atomic_write(self.rejects_dir / f"part-{index:05d}.json") as f:
             json.dump({"file": str(file), "records": rejects.records,
                        "skipped": [[source, reason, count] for (source, reason), count in rejects.skipped.items()]}, f)
 
 
 class TagActor:
-    """A Ray actor holding the model: ``map_batches`` calls it with blocks of prepared posts.
+    """A Ray actor holding the model: ``map_batches`` calls it with one chunk of prepared posts at a time.
 
     Args:
         job: the model and its settings.
@@ -149,8 +156,12 @@ class TagActor:
     def __call__(self, batch: pa.Table) -> pa.Table:
         from forum_anecdotes.analysis.tags import tag_table
 
-        return tag_table(self.tagger, batch.to_pylist(), corpus_source=self.job.corpus_source, key=self.job.key,
-                         public_ids=self.job.public_ids)
+        tables = []
+        for chunk in batch.to_pylist():  # one row per chunk (batch_size=1; a list in case Ray hands more)
+            posts = [dict(zip(chunk, values)) for values in zip(*chunk.values())]
+            tables.append(tag_table(self.tagger, posts, corpus_source=self.job.corpus_source, key=self.job.key,
+                                    public_ids=self.job.public_ids))
+        return pa.concat_tables(tables)
 
 
 def _bad_input_in(error: BaseException) -> BadInput | None:
@@ -214,10 +225,10 @@ def run_ray(files: Sequence[Path], *, options: InputOptions, job: TagJob, tags_d
                                      rejects_dir=rejects_dir, chunk_size=job.chunk_size)
             with staged_folder(tags_dir) as staging:
                 try:
-                    # one read task per file; Ray joins or cuts its chunks into blocks of at most block_bytes
+                    # one read task per file; Ray joins or cuts its chunk rows into blocks of at most block_bytes
                     (ray.data.read_datasource(source, num_cpus=IO_TASK_CPUS, override_num_blocks=len(files))
                      .map_batches(TagActor, fn_constructor_kwargs={"job": job, "threads": actor_threads(actor_cpus)},
-                                  batch_size=job.chunk_size, batch_format="pyarrow", zero_copy_batch=True,
+                                  batch_size=1, batch_format="pyarrow", zero_copy_batch=True,
                                   compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=actor_cpus)
                      .write_parquet(str(staging), ray_remote_args={"num_cpus": IO_TASK_CPUS}))
                 except Exception as e:  # Ray wraps a task's error; a user's bad line is reported as itself
