@@ -2,10 +2,12 @@
 
 * The inputs are read as a Ray dataset by :class:`PostsDatasource`: one read task per input file,
   which streams the file and runs the per-post pipeline (:func:`.inputs.prepared_rows`), so that
-  only anonymised text enters Ray's object store. Each task records its own rejects and skips in
-  ``<tags>.ray-rejects/``; the driver adds them up.
+  only anonymised text enters Ray's object store. It yields each chunk of posts as one row
+  (:data:`CHUNK_SCHEMA`). Each task records its own rejects and skips in ``<tags>.ray-rejects/``;
+  the driver adds them up.
 * The model runs in a pool of :class:`TagActor` through ``map_batches``: each actor loads the model
-  once and tags a chunk at a time with :func:`.tags.tag_table`, the local engine's function.
+  once and tags one chunk per call with :func:`.tags.tag_table`, the local engine's function on
+  the local engine's chunks.
 * The workers write the tag tables as Parquet (``Dataset.write_parquet``), one file per block.
 
 With ``RAY_ADDRESS`` set, :func:`run_ray` joins that cluster; otherwise it starts a local one with
