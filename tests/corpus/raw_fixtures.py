@@ -47,6 +47,9 @@ PSYTAR_SENTENCES = [
     ("zoloft.1", 2, "It helped my anxiety a lot after a month.", None, None, 1),
     ("zoloft.2", 1, "Brain zaps when I missed doses.", None, 1, None),
     ("zoloft.2", 2, "Stopping it was hard; the withdrawal lasted weeks.", None, 1, None),
+    ("zoloft.2", 3, "Write to sam.doe@example.org for my taper plan.", None, None, None),
+    ("zoloft.2", 4, " ", None, None, None),  # an empty sentence, as the real sheet has a few
+    (None, None, None, None, None, None),  # a blank row
 ]
 
 

@@ -108,3 +108,26 @@ def test_length_buckets_cover_every_window_with_similar_lengths():
     assert again == batches  # same seed, same batches
     ordered = data.length_buckets(lengths, 4, shuffle=False)
     assert [lengths[i] for b in ordered for i in b] == sorted(lengths)
+
+
+def test_psytar_sentence_rows_follow_their_reviews(tmp_path):
+    from raw_fixtures import write_raw_dir
+
+    raw = write_raw_dir(tmp_path / "raw")
+    posts = training_frame(["one", "two", "three"])
+    posts["post_id"] = ["psytar-zoloft.1", "psytar-zoloft.2", "rmhd-x"]
+    posts["source"] = ["psytar", "psytar", "rmhd"]
+    posts["split"] = ["train", "validation", "train"]
+    rows = data.psytar_sentence_rows(posts, raw_dir=raw, key=b"k" * 32)
+    # zoloft.2's empty sentence is left out; the rmhd post has no sentences
+    assert list(rows["post_id"]) == ["psytar-zoloft.1"] * 2 + ["psytar-zoloft.2"] * 3
+    assert list(rows["split"]) == ["train", "train", "validation", "validation", "validation"]
+    assert list(rows["thread_id"]) == ["t0", "t0", "t1", "t1", "t1"]
+    assert rows.loc[4, "text"] == "Write to [EMAIL] for my taper plan."  # anonymised like a post
+    values, known = data.label_arrays(rows)
+    annotated = [n in ("effect_beneficial", "effect_adverse", "ssri_withdrawal") for n in LABEL_NAMES]
+    assert known.tolist() == [annotated] * 5  # abuse_harm and first_hand stay unknown
+    j = {n: i for i, n in enumerate(LABEL_NAMES)}
+    assert values[:, j["ssri_withdrawal"]].tolist() == [0, 0, 1, 1, 0]
+    assert values[:, j["effect_adverse"]].tolist() == [1, 0, 0, 0, 0]
+    assert data.psytar_sentence_rows(posts[posts["source"] == "rmhd"], raw_dir=raw, key=None).empty

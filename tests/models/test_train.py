@@ -134,3 +134,19 @@ def test_no_training_posts_is_an_error(tiny_base, tmp_path):
     data = synthetic_gold(n_train=0, n_val=4)
     with pytest.raises(ValueError, match="train split"):
         train.train_model(out_dir=tmp_path / "m", base_model=tiny_base, data=data, progress=False)
+
+
+def test_psytar_sentences_of_train_reviews_are_extra_windows(tiny_base, tmp_path):
+    from raw_fixtures import write_raw_dir
+
+    raw = write_raw_dir(tmp_path / "raw")
+    data = synthetic_gold(n_train=8, n_val=4)
+    data.loc[1, ["post_id", "source"]] = ["psytar-zoloft.1", "psytar"]  # a train review: 2 sentences
+    data.loc[9, ["post_id", "source"]] = ["psytar-zoloft.2", "psytar"]  # a validation review: none taken
+    kwargs = dict(base_model=tiny_base, data=data, epochs=1, batch_size=8, max_tokens=32, progress=False, num_threads=1)
+    with_sentences = train.train_model(out_dir=tmp_path / "a", raw_dir=raw, key=b"k" * 32, **kwargs).trained
+    without = train.train_model(out_dir=tmp_path / "b", raw_dir=raw, key=b"k" * 32, psytar_sentences=False, **kwargs).trained
+    assert with_sentences["psytar_sentences"] == 2 and without["psytar_sentences"] == 0
+    assert with_sentences["windows"] == without["windows"] + 2
+    assert with_sentences["psytar_sentence_positive"] == {"effect_beneficial": 1, "effect_adverse": 1, "ssri_withdrawal": 0}
+    assert with_sentences["train_positive"] == without["train_positive"]  # posts only: weights unchanged

@@ -27,6 +27,8 @@ def register(command) -> None:
     train.add_argument("--threads", type=int, default=2, help="CPU threads for torch (default 2)")
     train.add_argument("--no-positive-weights", action="store_true",
                        help="plain masked BCE, without weighting each label's rarer positive class")
+    train.add_argument("--no-psytar-sentences", action="store_true",
+                       help="train on posts only, without PsyTAR's labelled sentences as extra examples")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -43,10 +45,12 @@ def _run_train(args: argparse.Namespace) -> int:
         spec = train_model(out_dir=args.out_dir, raw_dir=args.raw_dir, key=key, corpus_dir=args.corpus_dir,
                            seed=args.seed, max_tokens=args.max_tokens, device=args.device,
                            num_threads=args.threads, progress=not args.no_progress,
-                           weight_positives=not args.no_positive_weights, **chosen)
+                           weight_positives=not args.no_positive_weights,
+                           psytar_sentences=not args.no_psytar_sentences, **chosen)
     except ValueError as e:
         raise UsageError(str(e)) from None
     print(f"wrote {args.out_dir} ({spec.name} {spec.version}): {spec.trained['train_posts']} train posts, "
+          f"{spec.trained['psytar_sentences']} PsyTAR sentences, "
           f"{spec.trained['windows']} windows, {spec.trained['epochs']} epochs, {spec.trained['seconds']:.0f} s "
           f"on {spec.trained['device']}")
     print(format_validation(spec.metrics.get("validation", {})))

