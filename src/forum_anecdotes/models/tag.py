@@ -218,7 +218,7 @@ class Tagger:
 
     def __init__(self, model_dir: str | os.PathLike, *, device: str = "cpu", mode: str = "fp32", batch_size: int = 32,
                  chunk_size: int = CHUNK_POSTS, evidence: bool = True, key: bytes | None = None) -> None:
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
         if batch_size < 1 or chunk_size < 1:
             raise ValueError("batch_size and chunk_size must be at least 1")
@@ -228,8 +228,8 @@ class Tagger:
         self.device, self.mode, self.batch_size, self.chunk_size = device, mode, batch_size, chunk_size
         self.evidence = evidence
         self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
-        model = AutoModelForSequenceClassification.from_pretrained(model_dir)
-        model_labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
+        config = AutoConfig.from_pretrained(model_dir)  # the label check needs no weights
+        model_labels = [config.id2label[i] for i in range(config.num_labels)]
         if model_labels != list(self.spec.labels):
             raise ValueError(f"{self.model_dir}: the model's labels ({', '.join(model_labels)}) differ from "
                              f"tagger.json's ({', '.join(self.spec.labels)})")
@@ -238,6 +238,7 @@ class Tagger:
 
             self.model = OnnxSequenceClassifier(exported_onnx(model_dir, precision=ONNX_MODES[mode]))
         else:
+            model = AutoModelForSequenceClassification.from_pretrained(model_dir, config=config)
             self.model = _prepare_model(model.eval(), device=device, mode=mode)
         if key is None:
             key, self.ephemeral_key = pipeline_key()
