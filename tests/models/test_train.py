@@ -150,3 +150,7 @@ def test_psytar_sentences_of_train_reviews_are_extra_windows(tiny_base, tmp_path
     assert with_sentences["windows"] == without["windows"] + 2
     assert with_sentences["psytar_sentence_positive"] == {"effect_beneficial": 1, "effect_adverse": 1, "ssri_withdrawal": 0}
     assert with_sentences["train_positive"] == without["train_positive"]  # posts only: weights unchanged
+    from forum_anecdotes.models.card import render_model_card
+
+    assert "the 2 labelled sentences of the PsyTAR reviews" in render_model_card(tmp_path / "a")
+    assert "labelled sentences" not in render_model_card(tmp_path / "b")

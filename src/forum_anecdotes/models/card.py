@@ -58,7 +58,7 @@ def render_model_card(model_dir: str | Path) -> str:
         "(Claude, Anthropic; no person labelled them) and adjudicated, plus PsyTAR reviews with PsyTAR's own "
         "labels for three labels (CC BY 4.0 labels; AskaPatient text, research use only). Unknown labels are "
         "masked out of the loss. The text of PsyTAR and reddit_threads is not published; it was read from the "
-        "maintainers' local copies. Splits are the corpus's, by thread.", "",
+        "maintainers' local copies. Splits are the corpus's, by thread." + _sentence_note(spec.trained), "",
         f"Trained: {json.dumps(spec.trained)}", "",
         "## Calibration and thresholds", "",
         f"Calibration: {spec.calibration.get('method')} (per label, fitted on validation). Thresholds, tuned "
@@ -127,3 +127,13 @@ def write_model_card(model_dir: str | Path) -> Path:
     with atomic_write(path) as f:
         f.write(render_model_card(model_dir))
     return path
+
+
+def _sentence_note(trained: dict) -> str:
+    """The card's sentence on PsyTAR's labelled sentences, when the model was trained on them."""
+    count = trained.get("psytar_sentences", 0)
+    if not count:
+        return ""
+    positives = ", ".join(f"{n} {c}" for n, c in trained.get("psytar_sentence_positive", {}).items())
+    return (f" Besides the posts, the model read the {count:,} labelled sentences of the PsyTAR reviews in the "
+            f"train split as short examples with PsyTAR's sentence labels (positives: {positives}).")
