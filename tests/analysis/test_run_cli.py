@@ -59,7 +59,7 @@ def test_the_report_is_written(analysed, posts_folder):
     meta = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert meta["posts"] == len(posts_folder.posts) and meta["rejected"] == 1 and meta["engine"] == "local"
     assert meta["undated"] == sum(p["month"] is None for p in posts_folder.posts.values())
-    assert meta["model"] == {"name": "tiny-test", "version": "0.0.1"}
+    assert {k: meta["model"][k] for k in ("name", "version")} == {"name": "tiny-test", "version": "0.0.1"}
     assert meta["command"].startswith("forum-anecdotes analyse ") and "--skip-bad" in meta["command"]
     table = pd.read_csv(out / "prevalence.csv")
     overall = table[table["dimension"] == "overall"]
@@ -137,3 +137,19 @@ def test_a_bad_line_without_skip_bad_exits_1_naming_file_and_line(capsys, tmp_pa
     assert error.startswith(f"error: {posts_folder.bad_file}:{posts_folder.bad_line}: malformed JSON")
     assert "--skip-bad" in hint
     assert list(tmp_path.iterdir()) == []  # no report, no tags, no rejects file
+
+
+def test_the_tagging_file_names_the_model_and_tags_only_refuses_another(analysed, capsys, tmp_path, model_dir):
+    from forum_anecdotes.models.onnx_runtime import model_digest
+
+    tagging = json.loads((analysed.tags.parent / "tags.run.json").read_text(encoding="utf-8"))
+    assert tagging["model"]["digest"] == model_digest(model_dir)
+    assert f"(weights {model_digest(model_dir)})" in (analysed.out / "report.md").read_text(encoding="utf-8")
+    retrained = tmp_path / "retrained"
+    shutil.copytree(model_dir, retrained)
+    config = json.loads((retrained / "config.json").read_text(encoding="utf-8"))
+    (retrained / "config.json").write_text(json.dumps({**config, "note": "retrained"}), encoding="utf-8")
+    code, _, stderr = run(capsys, "--tags-only", "--tags-dir", analysed.tags, "--model", retrained,
+                          "--out", tmp_path / "out", *FAST)
+    assert code == 2 and "was tagged by" in stderr and "pass --model with the model that tagged them" in stderr
+    assert stderr.count("\n") == 1 and not (tmp_path / "out").exists()

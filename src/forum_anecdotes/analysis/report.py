@@ -151,7 +151,9 @@ def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
 def _meta_lines(meta: Mapping[str, Any]) -> list[str]:
     model = meta.get("model")
     if isinstance(model, Mapping):
+        digest = model.get("digest")
         model = " ".join(str(model[k]) for k in ("name", "version") if model.get(k) is not None)
+        model += f" (weights {digest})" if digest else ""
     if meta.get("model_version"):
         model = f"{model} {meta['model_version']}"
     seconds = meta.get("seconds")

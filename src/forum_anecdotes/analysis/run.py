@@ -63,6 +63,40 @@ def tagging_file(tags_dir: str | Path) -> Path:
     return Path(f"{tags_dir}.run.json")
 
 
+class WrongModel(ValueError):
+    """Stored tags were made by another model than the one whose error rates would correct them."""
+
+
+def model_record(model_dir: Path, spec) -> dict[str, str]:
+    """Name, version and weights digest of a model, as the tagging file and the report record it."""
+    from forum_anecdotes.models.onnx_runtime import model_digest
+
+    return {"name": spec.name, "version": spec.version, "digest": model_digest(model_dir)}
+
+
+def check_tagging_model(tagging: dict[str, Any], *, model_dir: Path, spec, tags_dir: Path) -> None:
+    """Refuse to correct stored tags with the error rates of a model that did not make them.
+
+    Args:
+        tagging: the tag folder's tagging file (:func:`tagging_file`); older ones name no model,
+            and are accepted as they are.
+        model_dir, spec: the model whose evaluation report would correct the tags.
+        tags_dir: the tag folder, for the message.
+
+    Raises:
+        WrongModel: the recorded weights digest differs from ``model_dir``'s.
+    """
+    made_by = tagging.get("model")
+    if not made_by or "digest" not in made_by:
+        return
+    current = model_record(model_dir, spec)
+    if made_by["digest"] != current["digest"]:
+        raise WrongModel(
+            f"{tags_dir} was tagged by {made_by['name']} {made_by['version']} (weights {made_by['digest']}), "
+            f"not by {model_dir} ({current['name']} {current['version']}, weights {current['digest']}): its error "
+            "rates would not fit these tags; pass --model with the model that tagged them")
+
+
 def gold_values(corpus_dir: Path = paths.CORPUS_DIR, *, splits: Sequence[str] = DEFAULT_GOLD_SPLITS
                 ) -> dict[str, dict[str, int | None]]:
     """The corpus's gold values by post id, from ``data/gold/<split>.jsonl``.
@@ -130,6 +164,7 @@ def analyse(source: str | Path, *, out_dir: Path, tags_dir: Path, model_dir: Pat
         if tagging_file(tags_dir).is_file():  # how the tags were made: the report says so
             tagging = json.loads(tagging_file(tags_dir).read_text(encoding="utf-8"))
             mode = tagging.get("mode", mode)  # the error rates of the mode that made the tags
+            check_tagging_model(tagging, model_dir=Path(model_dir), spec=spec, tags_dir=Path(tags_dir))
     else:
         files = input_files(source, importer=options.importer)
         job = TagJob(model_dir=Path(model_dir), mode=mode, batch_size=batch_size, corpus_source=corpus_source,
@@ -147,7 +182,7 @@ def analyse(source: str | Path, *, out_dir: Path, tags_dir: Path, model_dir: Pat
         "command": command or "forum-anecdotes analyse", "input": str(source), "posts": tally.posts,
         "undated": tally.undated, "rejected": rejects.total,
         "skipped": sum(rejects.skipped.values()), "engine": engine,
-        "model": {"name": spec.name, "version": spec.version}, "mode": mode, "seconds": round(seconds, 1),
+        "model": model_record(Path(model_dir), spec), "mode": mode, "seconds": round(seconds, 1),
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d"), "gold_matched": tally.gold_matched,
     }
     if tags_only:  # the figures of the run that made the tags, where it left them
@@ -158,8 +193,8 @@ def analyse(source: str | Path, *, out_dir: Path, tags_dir: Path, model_dir: Pat
             meta["engine"] = "unknown (tags re-read; no record of the tagging run)"
     else:
         with atomic_write(tagging_file(tags_dir)) as f:
-            f.write(json.dumps({k: meta[k] for k in ("command", "input", "rejected", "skipped", "engine", "mode",
-                                                      "seconds", "date")}, indent=2) + "\n")
+            f.write(json.dumps({k: meta[k] for k in ("command", "input", "rejected", "skipped", "engine", "model",
+                                                      "mode", "seconds", "date")}, indent=2) + "\n")
     written = write_report(out_dir, table=table, cooccurrence_substances=tally.cooccurrence("substance"),
                            cooccurrence_classes=tally.cooccurrence("drug_class"), gold=tally.gold_frame(),
                            rates=rates, meta=meta, min_posts=min_posts, n_draws=n_draws, seed=seed)

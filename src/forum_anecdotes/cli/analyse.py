@@ -73,7 +73,7 @@ def register(command) -> None:
 
 def _run_analyse(args: argparse.Namespace) -> int:
     from forum_anecdotes.analysis.inputs import InputOptions
-    from forum_anecdotes.analysis.run import analyse, gold_values
+    from forum_anecdotes.analysis.run import WrongModel, analyse, gold_values
     from forum_anecdotes.analysis.tags import CORPUS_IDS
     from forum_anecdotes.cli.tag import find_model
     from forum_anecdotes.corpus.sources import BUILTIN_SOURCES
@@ -130,7 +130,7 @@ def _run_analyse(args: argparse.Namespace) -> int:
         print(f"error: {e}", file=sys.stderr)
         print("(use --skip-bad to record bad lines in TAGS_DIR.rejects.jsonl and go on)", file=sys.stderr)
         return 1
-    except FileNotFoundError as e:
+    except (FileNotFoundError, WrongModel) as e:
         raise UsageError(str(e)) from None
     _print_summary(result, out_dir=args.out)
     return 0
