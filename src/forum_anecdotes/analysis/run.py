@@ -74,22 +74,22 @@ def model_record(model_dir: Path, spec) -> dict[str, str]:
     return {"name": spec.name, "version": spec.version, "digest": model_digest(model_dir)}
 
 
-def check_tagging_model(tagging: dict[str, Any], *, model_dir: Path, spec, tags_dir: Path) -> None:
+def check_tagging_model(tagging: dict[str, Any], *, current: dict[str, str], model_dir: Path, tags_dir: Path) -> None:
     """Refuse to correct stored tags with the error rates of a model that did not make them.
 
     Args:
         tagging: the tag folder's tagging file (:func:`tagging_file`); older ones name no model,
             and are accepted as they are.
-        model_dir, spec: the model whose evaluation report would correct the tags.
+        current: :func:`model_record` of the model whose evaluation report would correct the tags.
+        model_dir: that model's folder, for the message.
         tags_dir: the tag folder, for the message.
 
     Raises:
-        WrongModel: the recorded weights digest differs from ``model_dir``'s.
+        WrongModel: the recorded weights digest differs from ``current``'s.
     """
     made_by = tagging.get("model")
     if not made_by or "digest" not in made_by:
         return
-    current = model_record(model_dir, spec)
     if made_by["digest"] != current["digest"]:
         raise WrongModel(
             f"{tags_dir} was tagged by {made_by['name']} {made_by['version']} (weights {made_by['digest']}), "
@@ -156,6 +156,7 @@ def analyse(source: str | Path, *, out_dir: Path, tags_dir: Path, model_dir: Pat
     """
     started = time.monotonic()
     spec = load_spec(model_dir)
+    model = model_record(Path(model_dir), spec)  # digests the weights: once per run
     rejects = Rejects(skip_bad=skip_bad, path=Path(f"{tags_dir}.rejects.jsonl") if skip_bad else None)
     tagging: dict[str, Any] = {}
     if tags_only:
@@ -164,7 +165,7 @@ def analyse(source: str | Path, *, out_dir: Path, tags_dir: Path, model_dir: Pat
         if tagging_file(tags_dir).is_file():  # how the tags were made: the report says so
             tagging = json.loads(tagging_file(tags_dir).read_text(encoding="utf-8"))
             mode = tagging.get("mode", mode)  # the error rates of the mode that made the tags
-            check_tagging_model(tagging, model_dir=Path(model_dir), spec=spec, tags_dir=Path(tags_dir))
+            check_tagging_model(tagging, current=model, model_dir=Path(model_dir), tags_dir=Path(tags_dir))
     else:
         files = input_files(source, importer=options.importer)
         job = TagJob(model_dir=Path(model_dir), mode=mode, batch_size=batch_size, corpus_source=corpus_source,
@@ -182,7 +183,7 @@ def analyse(source: str | Path, *, out_dir: Path, tags_dir: Path, model_dir: Pat
         "command": command or "forum-anecdotes analyse", "input": str(source), "posts": tally.posts,
         "undated": tally.undated, "rejected": rejects.total,
         "skipped": sum(rejects.skipped.values()), "engine": engine,
-        "model": model_record(Path(model_dir), spec), "mode": mode, "seconds": round(seconds, 1),
+        "model": model, "mode": mode, "seconds": round(seconds, 1),
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d"), "gold_matched": tally.gold_matched,
     }
     if tags_only:  # the figures of the run that made the tags, where it left them
