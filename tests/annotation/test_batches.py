@@ -112,3 +112,19 @@ def test_enriched_draw_can_focus_on_one_rare_label():
     assert (chosen["text"] == "brain zaps after stopping").all()
     with pytest.raises(ValueError, match="focus"):
         BatchPlan(name="f", size=5, annotators=("a",), labels=("first_hand",), focus=("abuse_harm",))
+
+
+def test_task_files_are_strict_json_when_the_corpus_has_no_title(tmp_path):
+    # a corpus read from Parquet gives NaN, not None, for a missing title; NaN is not JSON
+    corpus = synthetic_corpus()
+    corpus = corpus[corpus["source"] != "reddit_threads"].assign(title=np.nan)
+    plan = BatchPlan(name="nan", size=len(corpus), annotators=("a",))
+    folder = write_batch(make_tasks(draw_posts(corpus, plan), corpus, plan), plan, tmp_path)
+
+    def refuse(constant):
+        raise ValueError(f"not JSON: {constant}")
+
+    lines = (folder / "tasks-a.jsonl").read_text().splitlines()
+    tasks = [json.loads(line, parse_constant=refuse) for line in lines]
+    assert len(tasks) == len(corpus) and all(t["title"] is None for t in tasks)
+    assert all(t["opening"] is None or t["opening"]["title"] is None for t in tasks)

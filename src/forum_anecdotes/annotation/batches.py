@@ -203,9 +203,14 @@ def assign(post_ids: Sequence[str], plan: BatchPlan) -> dict[str, list[str]]:
     return out
 
 
+def _text_or_none(value) -> str | None:
+    """A text field for a task: None where the corpus has none (pandas gives NaN, which is not JSON)."""
+    return value if isinstance(value, str) else None
+
+
 def thread_context(corpus: pd.DataFrame) -> tuple[dict[str, dict], dict[str, str]]:
     """Look-ups for task context: post_id -> {post_id, title, text}, thread_id -> its first post's id."""
-    posts = {r.post_id: {"post_id": r.post_id, "title": r.title, "text": r.text}
+    posts = {r.post_id: {"post_id": r.post_id, "title": _text_or_none(r.title), "text": _text_or_none(r.text)}
              for r in corpus[["post_id", "title", "text"]].itertuples(index=False)}
     first = corpus[corpus["position"] == 0].set_index("thread_id")["post_id"].to_dict()
     return posts, first
@@ -237,8 +242,8 @@ def make_tasks(chosen: pd.DataFrame, corpus: pd.DataFrame, plan: BatchPlan) -> d
                 "post_id": post_id,
                 "source": row["source"],
                 "selection": row["selection"],
-                "title": row["title"],
-                "text": row["text"],
+                "title": _text_or_none(row["title"]),
+                "text": _text_or_none(row["text"]),
                 "parent": posts.get(row["parent_id"]) if row.get("parent_id") else None,
                 "opening": posts.get(opening_id) if opening_id and opening_id != post_id else None,
                 "labels": [name for name in LABEL_NAMES if name in plan.labels],
