@@ -13,11 +13,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from forum_anecdotes import paths
 from forum_anecdotes.labels import LABEL_NAMES
-from forum_anecdotes.schema import LabelRecord, gold_record
+from forum_anecdotes.schema import LabelOrigin, LabelRecord, gold_record
 
 #: ``selection`` of a post whose only gold labels come from its own dataset (PsyTAR), not a batch.
 EXTERNAL_SELECTION = "external_dataset"
@@ -95,6 +96,66 @@ def gold_row(post: Mapping[str, Any], *, split: str, selection: str | None, batc
     row["annotators"] = annotators
     row["guide_version"] = ",".join(versions) or None
     return row
+
+
+def external_and_annotated(records: Iterable[LabelRecord | Mapping[str, Any]]) -> dict[str, tuple[int, int]]:
+    """Per label, the external dataset's value and the annotated gold value, where a post has both.
+
+    The annotated value is the gold value among ``annotator`` and ``adjudicated`` records only (the
+    gold policy applied without the external record), so it says what annotators working under
+    the guide decided, and the pair says whether the external dataset agrees with them.
+
+    Args:
+        records: one post's label records.
+
+    Returns:
+        label -> (external value, annotated value), for each label that has both.
+    """
+    records = [r if isinstance(r, LabelRecord) else LabelRecord.from_dict(r) for r in records]
+    external = [r for r in records if r.origin == LabelOrigin.EXTERNAL.value]
+    annotated = [r for r in records if r.origin in (LabelOrigin.ANNOTATOR.value, LabelOrigin.ADJUDICATED.value)]
+    out: dict[str, tuple[int, int]] = {}
+    for name in LABEL_NAMES:
+        theirs = gold_record(external, name)
+        ours = gold_record(annotated, name)
+        if theirs is not None and ours is not None:
+            out[name] = (int(theirs.value), int(ours.value))
+    return out
+
+
+def external_agreement(pairs: Iterable[Mapping[str, tuple[int, int]]], *, n_boot: int = 1000,
+                       seed: int = 0) -> dict[str, dict[str, Any]]:
+    """How well an external dataset's mapped labels agree with the annotated gold values.
+
+    Args:
+        pairs: one mapping per post, as :func:`external_and_annotated` returns.
+        n_boot: bootstrap resamples for the interval of kappa (0: none).
+        seed: seed of the bootstrap.
+
+    Returns:
+        label -> ``posts``, ``both_positive``, ``external_only`` (the dataset says 1, the annotators 0),
+        ``annotated_only`` (the reverse), ``both_negative``, ``kappa`` (Cohen's, None when undefined)
+        and ``kappa_ci`` (95% percentile bootstrap over posts, or None); only labels with a pair.
+    """
+    from forum_anecdotes.annotation.agreement import bootstrap_interval, cohen_kappa
+
+    by_label: dict[str, list[tuple[int, int]]] = {}
+    for post in pairs:
+        for name, pair in post.items():
+            by_label.setdefault(name, []).append(pair)
+    out: dict[str, dict[str, Any]] = {}
+    for name in LABEL_NAMES:
+        if name not in by_label:
+            continue
+        array = np.array(by_label[name], dtype=float)
+        kappa = cohen_kappa(array)
+        ci = bootstrap_interval(cohen_kappa, array, n_boot=n_boot, seed=seed) if n_boot and np.isfinite(kappa) else None
+        ext, ann = array[:, 0] == 1, array[:, 1] == 1
+        out[name] = {"posts": len(array), "both_positive": int((ext & ann).sum()), "external_only": int((ext & ~ann).sum()),
+                     "annotated_only": int((~ext & ann).sum()), "both_negative": int((~ext & ~ann).sum()),
+                     "kappa": float(kappa) if np.isfinite(kappa) else None,
+                     "kappa_ci": [ci.low, ci.high] if ci is not None and np.isfinite(ci.low) else None}
+    return out
 
 
 def gold_features():

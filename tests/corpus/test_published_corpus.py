@@ -200,3 +200,17 @@ def test_agreement_reports_are_kept_and_meet_the_target_on_round_one():
         assert report["labels"][name]["alpha"] >= 0.7, name
         low, high = report["labels"][name]["alpha_ci"]
         assert low <= report["labels"][name]["alpha"] <= high
+
+
+def test_psytar_withdrawal_is_annotated_under_the_guide_and_compared_with_psytar(frame, report):
+    from forum_anecdotes.gold import external_and_annotated
+
+    psytar = frame[frame["source"] == "psytar"]
+    pairs = [external_and_annotated(labels) for labels in psytar["labels"]]
+    assert sum("ssri_withdrawal" in p for p in pairs) == len(psytar)  # every review read under the guide
+    figures = report["gold"]["external_vs_annotated"]["ssri_withdrawal"]
+    assert figures["posts"] == len(psytar)
+    assert figures["external_only"] == sum(p["ssri_withdrawal"] == (1, 0) for p in pairs)
+    assert figures["annotated_only"] == sum(p["ssri_withdrawal"] == (0, 1) for p in pairs)
+    low, high = figures["kappa_ci"]
+    assert low <= figures["kappa"] <= high

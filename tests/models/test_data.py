@@ -118,6 +118,11 @@ def test_psytar_sentence_rows_follow_their_reviews(tmp_path):
     posts["post_id"] = ["psytar-zoloft.1", "psytar-zoloft.2", "rmhd-x"]
     posts["source"] = ["psytar", "psytar", "rmhd"]
     posts["split"] = ["train", "validation", "train"]
+    # gold as PsyTAR's sentences say it: zoloft.1 adverse and beneficial, zoloft.2 withdrawal
+    gold = {"effect_beneficial": [1, 0, 0], "effect_adverse": [1, 0, 0], "ssri_withdrawal": [0, 1, 0]}
+    for name in LABEL_NAMES:
+        posts[name] = gold.get(name, [0, 0, 0])
+        posts[data.known_column(name)] = True
     rows = data.psytar_sentence_rows(posts, raw_dir=raw, key=b"k" * 32)
     # zoloft.2's empty sentence is left out; the rmhd post has no sentences
     assert list(rows["post_id"]) == ["psytar-zoloft.1"] * 2 + ["psytar-zoloft.2"] * 3
@@ -131,3 +136,26 @@ def test_psytar_sentence_rows_follow_their_reviews(tmp_path):
     assert values[:, j["ssri_withdrawal"]].tolist() == [0, 0, 1, 1, 0]
     assert values[:, j["effect_adverse"]].tolist() == [1, 0, 0, 0, 0]
     assert data.psytar_sentence_rows(posts[posts["source"] == "rmhd"], raw_dir=raw, key=None).empty
+
+
+def test_psytar_sentence_values_that_contradict_the_gold_review_value_are_unknown(tmp_path):
+    from raw_fixtures import write_raw_dir
+
+    raw = write_raw_dir(tmp_path / "raw")
+    posts = training_frame(["one", "two"])
+    posts["post_id"] = ["psytar-zoloft.1", "psytar-zoloft.2"]
+    posts["source"] = "psytar"
+    gold = {"effect_beneficial": [1, 0], "effect_adverse": [1, 0], "ssri_withdrawal": [1, 0]}
+    for name in LABEL_NAMES:
+        posts[name] = gold.get(name, [0, 0])
+        posts[data.known_column(name)] = True
+    # annotators found no withdrawal in zoloft.2 (PsyTAR: two sentences), but one in zoloft.1 (PsyTAR: none)
+    posts.loc[1, data.known_column("effect_adverse")] = False  # a split vote: no gold value
+    rows = data.psytar_sentence_rows(posts, raw_dir=raw, key=None)
+    values, known = data.label_arrays(rows)
+    j = {n: i for i, n in enumerate(LABEL_NAMES)}
+    assert not known[:, j["ssri_withdrawal"]].any()  # both reviews contradict PsyTAR's sentences
+    assert values[:, j["ssri_withdrawal"]].sum() == 0
+    assert known[:, j["effect_adverse"]].tolist() == [True, True, False, False, False]
+    assert known[:, j["effect_beneficial"]].all()  # gold agrees with the sentences: kept
+    assert values[:, j["effect_beneficial"]].tolist() == [0, 1, 0, 0, 0]

@@ -36,7 +36,7 @@ from forum_anecdotes.corpus.plots import plot_composition
 from forum_anecdotes.corpus.process import ProcessedPost, process_source
 from forum_anecdotes.corpus.sources import BUILTIN_SOURCES, SourceSpec
 from forum_anecdotes.corpus.summary import THREADS_LINKED, linked_thread_counts
-from forum_anecdotes.gold import gold_counts, gold_row, read_gold
+from forum_anecdotes.gold import external_agreement, external_and_annotated, gold_counts, gold_row, read_gold
 from forum_anecdotes.ids import id_key64
 from forum_anecdotes.io import MAX_POST_BYTES, Rejects, atomic_write
 from forum_anecdotes.schema import (
@@ -327,7 +327,7 @@ def _write_splits(pass1_files: Iterable[Path], decisions: _Decisions, data_dir: 
     (data_dir / "gold").mkdir()
     sinks = {s: open(data_dir / f"{s}.jsonl", "w", encoding="utf-8") for s in SPLITS}
     gold_sinks = {s: open(data_dir / "gold" / f"{s}.jsonl", "w", encoding="utf-8") for s in SPLITS}
-    gold_rows, gold_found = [], set()
+    gold_rows, gold_found, external_pairs = [], set(), []
     label_counts: dict = collections.defaultdict(collections.Counter)
     class_counts: dict = collections.defaultdict(collections.Counter)
     try:
@@ -348,6 +348,7 @@ def _write_splits(pass1_files: Iterable[Path], decisions: _Decisions, data_dir: 
                             if annotated:
                                 record["labels"] += annotated["labels"]
                                 gold_found.add(record["post_id"])
+                                external_pairs.append(external_and_annotated(record["labels"]))
                             sinks[split_name].write(json.dumps(record, ensure_ascii=False) + "\n")
                             row = gold_row(record, split=split_name, selection=annotated["selection"] if annotated else None,
                                            batch=annotated["batch"] if annotated else None)
@@ -366,6 +367,7 @@ def _write_splits(pass1_files: Iterable[Path], decisions: _Decisions, data_dir: 
             sink.close()
     report["gold"] = gold_counts(gold_rows)
     report["gold"]["annotated_posts_not_in_corpus"] = len(set(gold) - gold_found)
+    report["gold"]["external_vs_annotated"] = external_agreement(external_pairs)
     report["labels"] = {key: dict(sorted(c.items())) for key, c in sorted(label_counts.items())}
     report["drug_classes"] = {source: dict(c.most_common()) for source, c in sorted(class_counts.items())}
     report["split_bytes"] = {s: (data_dir / f"{s}.jsonl").stat().st_size for s in SPLITS}

@@ -183,6 +183,20 @@ def _interval(value, ci) -> str:
     return f"{value:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
 
 
+def _external_agreement_section(figures: dict) -> str:
+    """The paragraph and table comparing an external dataset's mapped labels with the annotated values."""
+    rows = [{"label": name, "posts with both": f["posts"], "both 1": f["both_positive"],
+             "external 1, annotated 0": f["external_only"], "external 0, annotated 1": f["annotated_only"],
+             "both 0": f["both_negative"], "Cohen's kappa [95% CI]": _interval(f.get("kappa"), f.get("kappa_ci"))}
+            for name, f in figures.items()]
+    return ("**External labels beside the guide.** PsyTAR's annotators labelled under their own guidelines, "
+            "mapped onto the contract (`origin: external`). Where a post also has a value from annotators working "
+            "under this project's guide, that value is gold (the gold policy ranks annotated above external) and "
+            "PsyTAR's stays in the post's label records. How the two agree, on the posts that have both "
+            "(Cohen's kappa, 95% percentile bootstrap interval over posts, 1,000 resamples):\n\n"
+            + _markdown_table(pd.DataFrame(rows)))
+
+
 def _annotation_section(report: dict) -> str:
     """Who labelled what, how posts were chosen, gold counts, and agreement with intervals, per round."""
     gold = report.get("gold") or {}
@@ -201,6 +215,8 @@ def _annotation_section(report: dict) -> str:
             for name, c in gold["labels"].items()]).fillna(0).astype({f"from {o}": int for c in gold["labels"].values()
                                                                       for o in c["by_origin"]})),
     )]
+    if gold.get("external_vs_annotated"):
+        parts.append(_external_agreement_section(gold["external_vs_annotated"]))
     few = {name: c["positive"] for name, c in gold["labels"].items() if c["positive"] < MIN_GOLD_POSITIVES}
     if few:
         parts.append("**Short of positives.** " + ", ".join(f"`{n}` has {v:,} gold positives" for n, v in few.items())
@@ -212,7 +228,7 @@ def _annotation_section(report: dict) -> str:
                  if s.get("prevalence") is not None else "-",
                  "Krippendorff's alpha [95% CI]": _interval(s.get("alpha"), s.get("alpha_ci")),
                  "Cohen's kappa [95% CI]": _interval(s.get("kappa"), s.get("kappa_ci"))}
-                for name, s in rnd["labels"].items()]
+                for name, s in rnd["labels"].items() if s["n_posts_double"]]  # a round may ask some labels only
         set_level = rnd.get("set") or {}
         parts.append(f"**{rnd.get('title', rnd['_file'])}** (`annotation/agreement/{rnd['_file']}`; "
                      f"set-level alpha over all labels {_interval(set_level.get('alpha'), set_level.get('alpha_ci'))}):\n\n"

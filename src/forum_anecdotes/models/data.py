@@ -72,6 +72,12 @@ def psytar_sentence_rows(posts: pd.DataFrame, *, raw_dir: str | os.PathLike, key
     ``thread_id`` and ``split``, so it never crosses the corpus's splits. Sentences with no text
     are left out.
 
+    A review's gold value may come from annotators working under the project's guide rather than
+    from PsyTAR (the gold policy ranks them higher). Where PsyTAR's review-level value (some
+    sentence carries the code) differs from the review's gold value, or the gold value is unknown,
+    PsyTAR's sentence values for that label contradict the gold, so they are left unknown for all
+    the review's sentences.
+
     Args:
         posts: a training frame (:func:`load_training_data`); only its PsyTAR reviews are used.
         raw_dir: the raw-data folder holding the PsyTAR workbook.
@@ -91,16 +97,23 @@ def psytar_sentence_rows(posts: pd.DataFrame, *, raw_dir: str | os.PathLike, key
     rows: list[dict] = []
     if not reviews.empty:
         scrubber = TextScrubber()
-        for sentence in read_labelled_sentences(spec.resolve(Path(raw_dir))):
-            post_id = published_id(spec.name, sentence.review_id, key=key, public=spec.public_ids)
-            if post_id not in reviews.index or not sentence.text.strip():
+        sentences = [(published_id(spec.name, s.review_id, key=key, public=spec.public_ids), s)
+                     for s in read_labelled_sentences(spec.resolve(Path(raw_dir)))]
+        sentences = [(post_id, s) for post_id, s in sentences if post_id in reviews.index]
+        psytar_says: dict[tuple[str, str], int] = {}  # (post_id, label) -> PsyTAR's review-level value
+        for post_id, sentence in sentences:
+            for name, value in sentence.labels.items():
+                psytar_says[post_id, name] = max(psytar_says.get((post_id, name), 0), int(value))
+        for post_id, sentence in sentences:
+            if not sentence.text.strip():
                 continue
             review = reviews.loc[post_id]
             row = {"post_id": post_id, "thread_id": review["thread_id"], "source": spec.name,
                    "split": review["split"], "text": scrubber.scrub(sentence.text).text}
             for name in LABEL_NAMES:
-                row[name] = sentence.labels.get(name, 0)
-                row[known_column(name)] = name in PSYTAR_LABEL_MAP.values()
+                agrees = bool(review[known_column(name)]) and int(review[name]) == psytar_says.get((post_id, name), 0)
+                row[name] = sentence.labels.get(name, 0) if agrees else 0
+                row[known_column(name)] = name in PSYTAR_LABEL_MAP.values() and agrees
             rows.append(row)
     frame = pd.DataFrame(rows, columns=["post_id", "thread_id", "source", "split", "text",
                                         *(c for n in LABEL_NAMES for c in (n, known_column(n)))])
