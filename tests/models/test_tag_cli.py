@@ -186,7 +186,8 @@ def test_without_a_key_a_random_one_is_used_and_said(capsys, tmp_path, model_dir
 def test_benchmark_command(capsys, tmp_path, model_dir):
     report_file = tmp_path / "bench.json"
     code, stdout, stderr = run(capsys, "--model", model_dir, "--input", FIXTURES / "posts.jsonl", "--posts", 4,
-                               "--batch-size", 4, "--pipeline-batch-sizes", "4", "--json", report_file, command="tag-benchmark")
+                               "--batch-size", 4, "--pipeline-batch-sizes", "4", "--repeats", 2, "--json", report_file,
+                               command="tag-benchmark")
     assert code == 0, stderr
     report = json.loads(report_file.read_text(encoding="utf-8"))
     settings = [(r["setting"], r["batch_size"]) for r in report["rows"]]
@@ -198,6 +199,9 @@ def test_benchmark_command(capsys, tmp_path, model_dir):
     assert 0 <= report["int8_vs_fp32"]["changed_share"] <= 1 and 0 <= report["onnx-int8_vs_fp32"]["changed_share"] <= 1
     assert report["onnx-fp32_vs_fp32"]["identical"] is True  # the same arithmetic in another runtime
     assert all(r["posts_per_s"] > 0 and r["tokens_per_s"] > 0 for r in report["rows"])
+    # each setting timed twice; the row gives the median of the runs
+    assert all(len(r["seconds_each"]) == 2 and r["seconds"] == pytest.approx(sum(r["seconds_each"]) / 2)
+               for r in report["rows"])
     tagger_fp32 = report["rows"][2]
     assert tagger_fp32["padding_share"] <= report["rows"][1]["padding_share"]  # sorted batches pad less
     assert "Tagging throughput" in stdout and "fp32 labels identical" in stdout and "onnx-int8 vs fp32" in stdout
@@ -213,3 +217,4 @@ def test_a_benchmark_written_into_the_model_folder_renders_its_card_again(capsys
     assert code == 0, stderr
     card = (model / "README.md").read_text(encoding="utf-8")
     assert "## Speed" in card and "| tagger onnx-int8 | 2 |" in card and "Not measured yet" not in card
+    assert "each figure the median of 3 runs" in card  # the default

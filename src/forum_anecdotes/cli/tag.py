@@ -47,6 +47,8 @@ def register(command) -> None:
     bench.add_argument("--id-column", default="id", help="field or CSV column of the post id (default: id)")
     bench.add_argument("--pipeline-batch-sizes", default="8,16,32,64",
                        help="batch sizes tried for the plain pipeline beside its default of 1 (default 8,16,32,64)")
+    bench.add_argument("--repeats", type=int, default=3,
+                       help="times each setting is timed; the table gives the median (default 3)")
     bench.add_argument("--json", type=Path, metavar="OUT", help="also write the figures to OUT as JSON (the model folder's benchmark.json: its card is "
                             "rendered again with them)")
 
@@ -168,8 +170,8 @@ def _run_benchmark(args: argparse.Namespace) -> int:
         batch_sizes = sorted({int(b) for b in args.pipeline_batch_sizes.split(",") if b.strip()})
     except ValueError:
         raise UsageError(f"--pipeline-batch-sizes: expected numbers separated by commas, not {args.pipeline_batch_sizes!r}") from None
-    if args.posts < 1 or args.batch_size < 1 or any(b < 1 for b in batch_sizes):
-        raise UsageError("--posts, --batch-size and the pipeline batch sizes must be at least 1")
+    if args.posts < 1 or args.batch_size < 1 or args.repeats < 1 or any(b < 1 for b in batch_sizes):
+        raise UsageError("--posts, --batch-size, --repeats and the pipeline batch sizes must be at least 1")
     model = find_model(args.model)
     try:
         if args.input is not None:
@@ -180,7 +182,7 @@ def _run_benchmark(args: argparse.Namespace) -> int:
             posts = bench.generated_posts(args.posts)
         report = bench.benchmark(model, posts, device=args.device, tagger_batch_size=args.batch_size,
                                  pipeline_batch_sizes=batch_sizes, text_field=args.text_column, id_field=args.id_column,
-                                 progress=True)
+                                 repeats=args.repeats, progress=True)
     except BadInput as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -79,9 +79,12 @@ def _padded_tokens(lengths: Sequence[int], batch_size: int) -> int:
     return sum(len(batch) * max(batch) for batch in (lengths[i:i + batch_size] for i in range(0, len(lengths), batch_size)))
 
 
-def _row(setting: str, batch_size: int, seconds: float, *, posts: int, tokens: int, padded: int) -> dict[str, Any]:
-    return {"setting": setting, "batch_size": batch_size, "seconds": seconds, "posts_per_s": posts / seconds,
-            "tokens_per_s": tokens / seconds, "padding_share": 1 - tokens / padded if padded else 0.0}
+def _row(setting: str, batch_size: int, each: Sequence[float], *, posts: int, tokens: int, padded: int) -> dict[str, Any]:
+    """One setting's figures from the median of its timed runs."""
+    seconds = float(np.median(each))
+    return {"setting": setting, "batch_size": batch_size, "seconds": seconds, "seconds_each": [float(x) for x in each],
+            "posts_per_s": posts / seconds, "tokens_per_s": tokens / seconds,
+            "padding_share": 1 - tokens / padded if padded else 0.0}
 
 
 def _note(progress: bool, message: str) -> None:
@@ -91,7 +94,7 @@ def _note(progress: bool, message: str) -> None:
 
 def benchmark(model_dir: str | os.PathLike, posts: Sequence[dict], *, device: str = "cpu", tagger_batch_size: int = 32,
               pipeline_batch_sizes: Sequence[int] = (8, 16, 32, 64), text_field: str = "text", id_field: str = "id",
-              progress: bool = False) -> dict[str, Any]:
+              repeats: int = 3, progress: bool = False) -> dict[str, Any]:
     """Time the plain pipeline and the tagger on the same posts, and compare their labels (see the module docstring).
 
     Args:
@@ -101,6 +104,8 @@ def benchmark(model_dir: str | os.PathLike, posts: Sequence[dict], *, device: st
         tagger_batch_size: the tagger's batch size.
         pipeline_batch_sizes: batch sizes tried for the plain pipeline beside its default (1).
         text_field, id_field: the text and id fields.
+        repeats: times each setting is timed; its row gives the median (one run on a shared 2-core
+            machine can be off by 10-15%), and ``seconds_each`` lists every run.
         progress: say on stderr what is being timed.
 
     Returns:
@@ -115,6 +120,8 @@ def benchmark(model_dir: str | os.PathLike, posts: Sequence[dict], *, device: st
 
     if not posts:
         raise ValueError("no posts to time")
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, not {repeats}")
     fp32 = Tagger(model_dir, device=device, mode="fp32", batch_size=tagger_batch_size, evidence=False)
     spec = fp32.spec
     start = time.perf_counter()
@@ -141,11 +148,13 @@ def benchmark(model_dir: str | os.PathLike, posts: Sequence[dict], *, device: st
     baseline = None
     for batch_size in [None, *[b for b in pipeline_batch_sizes if b != 1]]:
         name = "pipeline (default)" if batch_size is None else "pipeline"
-        _note(progress, f"timing {name} batch size {batch_size or 1} on {len(texts):,} windows")
-        start = time.perf_counter()
-        outputs = pipe(texts) if batch_size is None else pipe(texts, batch_size=batch_size)
-        seconds = time.perf_counter() - start
-        rows.append(_row(name, batch_size or 1, seconds, posts=n, tokens=tokens,
+        _note(progress, f"timing {name} batch size {batch_size or 1} on {len(texts):,} windows, {repeats}x")
+        each = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            outputs = pipe(texts) if batch_size is None else pipe(texts, batch_size=batch_size)
+            each.append(time.perf_counter() - start)
+        rows.append(_row(name, batch_size or 1, each, posts=n, tokens=tokens,
                          padded=_padded_tokens(lengths, batch_size or 1)))
         baseline = baseline if baseline is not None else outputs
     best = max(rows, key=lambda r: r["posts_per_s"])
@@ -162,13 +171,15 @@ def benchmark(model_dir: str | os.PathLike, posts: Sequence[dict], *, device: st
         tagger = fp32 if (mode, evidence) == ("fp32", False) else Tagger(
             model_dir, device=device, mode=mode, batch_size=tagger_batch_size, evidence=evidence)
         name = f"tagger {mode}" + (" + evidence" if evidence else "")
-        _note(progress, f"timing {name} batch size {tagger_batch_size} on {n:,} posts")
+        _note(progress, f"timing {name} batch size {tagger_batch_size} on {n:,} posts, {repeats}x")
         list(tagger.tag(posts[:4], text_field=text_field, id_field=id_field))  # warm-up
-        tagger.counts = Counts()
-        start = time.perf_counter()
-        tagged = list(tagger.tag(posts, text_field=text_field, id_field=id_field))
-        seconds = time.perf_counter() - start
-        rows.append(_row(name, tagger_batch_size, seconds, posts=n, tokens=tagger.counts.tokens,
+        each = []
+        for _ in range(repeats):
+            tagger.counts = Counts()
+            start = time.perf_counter()
+            tagged = list(tagger.tag(posts, text_field=text_field, id_field=id_field))
+            each.append(time.perf_counter() - start)
+        rows.append(_row(name, tagger_batch_size, each, posts=n, tokens=tagger.counts.tokens,
                          padded=tagger.counts.padded_tokens))
         if not evidence:
             results[mode] = tagged
@@ -227,7 +238,9 @@ def print_report(report: dict[str, Any], console=None) -> None:
 
     console = console or Console(width=160)
     table = Table(title=f"Tagging throughput: {report['posts']:,} posts, {report['windows']:,} windows, "
-                        f"{report['real_tokens']:,} real tokens, {report['device']}, {report['torch_threads']} threads")
+                        f"{report['real_tokens']:,} real tokens, {report['device']}, {report['torch_threads']} threads"
+                        + (f", median of {len(report['rows'][0]['seconds_each'])} runs"
+                           if report["rows"] and "seconds_each" in report["rows"][0] else ""))
     for column in ("setting", "batch size", "seconds", "posts/s", "real tokens/s", "padding", "x best pipeline"):
         table.add_column(column, justify="left" if column == "setting" else "right")
     for r in report["rows"]:
