@@ -214,3 +214,12 @@ def test_psytar_withdrawal_is_annotated_under_the_guide_and_compared_with_psytar
     assert figures["annotated_only"] == sum(p["ssri_withdrawal"] == (0, 1) for p in pairs)
     low, high = figures["kappa_ci"]
     assert low <= figures["kappa"] <= high
+
+
+def test_round_two_read_every_psytar_review_twice_and_meets_the_target():
+    report = json.loads((paths.ANNOTATION_DIR / "agreement" / "round2-psytar2.json").read_text(encoding="utf-8"))
+    figures = report["labels"]["ssri_withdrawal"]
+    assert figures["n_posts_double"] >= 650  # of 657 reviews; unclear answers are left out of agreement
+    assert figures["alpha"] >= 0.7 and figures["alpha_ci"][0] <= figures["alpha"] <= figures["alpha_ci"][1]
+    # the round asked one label only: the others have no answers
+    assert all(report["labels"][name]["n_posts_double"] == 0 for name in LABEL_NAMES if name != "ssri_withdrawal")
