@@ -122,3 +122,23 @@ def test_gold_labels_of_another_key_stop_the_build_before_importing(capsys, tmp_
     monkeypatch.setenv("FORUM_ANECDOTES_KEY", GOOD_KEY)
     code, _, err = run(capsys, "build", "--raw-dir", str(tmp_path), "--no-progress")
     assert code == 2 and "another key" in err and "gold.jsonl:1" in err
+
+
+def test_a_batch_can_be_drawn_from_the_train_split_only(capsys, tmp_path, monkeypatch):
+    import json
+
+    from forum_anecdotes.annotation import gold
+
+    written = gold.write_batch_index
+    monkeypatch.setattr(gold, "write_batch_index", lambda tasks, name: written(tasks, name, index_dir=tmp_path / "index"))
+    code, out, err = run(capsys, "annotate", "batch", "--name", "trainonly", "--size", "40", "--sources", "rmhd",
+                         "--splits", "train", "--annotator", "a", "--include-annotated", "--out-dir", str(tmp_path / "batches"))
+    assert code == 0, err
+    drawn = {json.loads(line)["post_id"] for line in (tmp_path / "index" / "trainonly.jsonl").read_text().splitlines()}
+    from forum_anecdotes.annotation.gold import corpus_frame
+
+    splits = corpus_frame().set_index("post_id").loc[sorted(drawn), "split"]
+    assert len(drawn) == 40 and set(splits) == {"train"}
+    code, out, err = run(capsys, "annotate", "batch", "--name", "bad", "--size", "5", "--splits", "training",
+                         "--annotator", "a", "--out-dir", str(tmp_path / "batches"))
+    assert code == 2 and "--splits" in err and len(err.strip().splitlines()) == 1

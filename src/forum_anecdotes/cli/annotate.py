@@ -8,10 +8,12 @@ from pathlib import Path
 
 from forum_anecdotes import paths
 from forum_anecdotes.cli.common import UsageError, load_key
+from forum_anecdotes.schema import SPLITS
 
 EXAMPLES = """examples:
   forum-anecdotes annotate batch --name b1 --size 100 --annotator ann-1 --annotator ann-2 --overlap 0.3
   forum-anecdotes annotate batch --name rt1 --size 50 --sources reddit_threads --raw-dir ../shared/data --annotator ann-1
+  forum-anecdotes annotate batch --name hard1 --size 200 --splits train --strategy enriched_lexicon --focus ssri_withdrawal --annotator ann-1
   forum-anecdotes annotate serve --batch-dir .local/annotation/batches/b1
   forum-anecdotes annotate validate annotation/answers/b1/*.jsonl --batch-dir .local/annotation/batches/b1
   forum-anecdotes annotate agreement annotation/answers/b1
@@ -45,6 +47,8 @@ def register(commands) -> None:
     batch.add_argument("--focus", help="enriched_lexicon: comma-separated labels whose cue words draw posts")
     batch.add_argument("--drug-classes", help="draw only posts naming a substance of these classes (comma-separated)")
     batch.add_argument("--sources", help="comma-separated sources to draw from (default: all with text)")
+    batch.add_argument("--splits", help="comma-separated splits to draw from (default: all); e.g. train, so that a "
+                                        "batch drawn to help training leaves validation and test as they are")
     batch.add_argument("--raw-dir", type=Path, help="raw-data folder, to re-attach withheld text (needs the key)")
     batch.add_argument("--out-dir", type=Path, default=paths.LOCAL_DIR / "annotation" / "batches",
                        help="where the batch folder goes (default .local/annotation/batches: never committed)")
@@ -160,6 +164,11 @@ def _run_batch(args: argparse.Namespace) -> int:
         if unknown:
             raise UsageError(f"--sources: no posts of {', '.join(sorted(unknown))} in the corpus")
         candidates = candidates[candidates["source"].isin(wanted)]
+    if args.splits:
+        wanted_splits = set(args.splits.split(","))
+        if wanted_splits - set(SPLITS):
+            raise UsageError(f"--splits: expected some of {', '.join(SPLITS)}, not {args.splits!r}")
+        candidates = candidates[candidates["split"].isin(wanted_splits)]
     if args.drug_classes:
         wanted_classes = set(args.drug_classes.split(","))
         candidates = candidates[candidates["drug_classes"].map(lambda c: bool(wanted_classes & set(c)))]
