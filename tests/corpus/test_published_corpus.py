@@ -223,3 +223,26 @@ def test_round_two_read_every_psytar_review_twice_and_meets_the_target():
     assert figures["alpha"] >= 0.7 and figures["alpha_ci"][0] <= figures["alpha"] <= figures["alpha_ci"][1]
     # the round asked one label only: the others have no answers
     assert all(report["labels"][name]["n_posts_double"] == 0 for name in LABEL_NAMES if name != "ssri_withdrawal")
+
+
+def test_the_hard_negative_batch_touches_the_train_split_only(gold):
+    hard = gold[gold["batch"] == "hard1"]
+    assert len(hard) == 240 and set(hard["split"]) == {"train"}
+    assert set(hard["source"]) <= {"opiates", "reddit_threads"}
+    assert (hard["ssri_withdrawal"] == 0).all()  # withdrawal from drugs of dependence is abuse_harm
+
+
+def test_no_note_quotes_the_text_of_a_source_that_may_not_be_published(frame):
+    # annotators' and adjudicators' notes are published with the labels; for PsyTAR and
+    # reddit_threads even a quoted phrase of the post is text the project may not publish
+    import re
+
+    quoted = re.compile(r"(?<!\w)'([^'…]{2,80}?)'(?!\w)|\"([^\"…]{2,80}?)\"")
+    restricted = frame[frame["source"].isin(["psytar", "reddit_threads"])]
+    notes = [label["note"] for labels in restricted["labels"] for label in labels if label.get("note")]
+    assert notes and not [n for n in notes if quoted.search(n)]
+    for path in sorted(paths.ANNOTATION_DIR.glob("answers/*/*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            answer = json.loads(line)
+            if answer["post_id"].split("-")[0] in ("psytar", "reddit_threads"):
+                assert not quoted.search(answer.get("note", "")), (path.name, answer["task_id"])
