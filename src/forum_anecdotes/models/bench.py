@@ -87,6 +87,12 @@ def _row(setting: str, batch_size: int, each: Sequence[float], *, posts: int, to
             "padding_share": 1 - tokens / padded if padded else 0.0}
 
 
+def timed_runs(report: dict[str, Any]) -> int | None:
+    """How many runs each figure of a benchmark report is the median of (None: a report from before repeats)."""
+    rows = report.get("rows") or []
+    return len(rows[0]["seconds_each"]) if rows and "seconds_each" in rows[0] else None
+
+
 def _note(progress: bool, message: str) -> None:
     if progress:
         print(message, file=sys.stderr, flush=True)
@@ -239,8 +245,7 @@ def print_report(report: dict[str, Any], console=None) -> None:
     console = console or Console(width=160)
     table = Table(title=f"Tagging throughput: {report['posts']:,} posts, {report['windows']:,} windows, "
                         f"{report['real_tokens']:,} real tokens, {report['device']}, {report['torch_threads']} threads"
-                        + (f", median of {len(report['rows'][0]['seconds_each'])} runs"
-                           if report["rows"] and "seconds_each" in report["rows"][0] else ""))
+                        + (f", median of {timed_runs(report)} runs" if timed_runs(report) else ""))
     for column in ("setting", "batch size", "seconds", "posts/s", "real tokens/s", "padding", "x best pipeline"):
         table.add_column(column, justify="left" if column == "setting" else "right")
     for r in report["rows"]:

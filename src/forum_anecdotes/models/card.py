@@ -92,10 +92,12 @@ def render_model_card(model_dir: str | Path) -> str:
         lines += ["_Not evaluated yet: run `forum-anecdotes evaluate`._", ""]
     lines += ["## Speed", ""]
     if bench:
+        from forum_anecdotes.models.bench import timed_runs
+
+        runs = timed_runs(bench)
         lines += [f"Measured with `forum-anecdotes tag-benchmark` on this project's 2-core CPU machine ({bench['posts']:,} "
                   f"posts, {bench['real_tokens']:,} real tokens, {bench['torch_threads']} threads; `benchmark.json`"
-                  + (f"; each figure the median of {len(bench['rows'][0]['seconds_each'])} runs"
-                     if bench["rows"] and "seconds_each" in bench["rows"][0] else "") + "). "
+                  + (f"; each figure the median of {runs} runs" if runs else "") + "). "
                   "The tagger's times include the per-post pipeline (anonymisation) and windowing; evidence "
                   "sentences were off (`--no-evidence`), as they cost a second pass.", "",
                   "| setting | batch size | posts/s | real tokens/s | padding | x best plain pipeline |",

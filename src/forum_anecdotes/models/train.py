@@ -44,7 +44,8 @@ DEFAULT_OUT_DIR = paths.MODELS_DIR / MODEL_NAME
 # Sized for about 20 minutes on 2 CPU cores: MiniLM-L6 trains at about 1,600 tokens/s there. The
 # ~1,950 training posts make ~2,650 windows of 256 tokens at most (~350k tokens an epoch, most posts
 # fit one window); PsyTAR's ~3,700 labelled sentences add as many short windows (~25 tokens each).
-# Measured: 3 epochs took 24 min with the sentences, 19 min without. A small encoder with few steps
+# Measured: 3 epochs took 19 min without the sentences, 23 min with them (0.3.0), 26 min once the
+# 240 posts of batch hard1 joined the train split. A small encoder with few steps
 # wants a learning rate above BERT's usual 2e-5.
 DEFAULT_EPOCHS = 3
 DEFAULT_BATCH_SIZE = 16
