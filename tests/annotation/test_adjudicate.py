@@ -201,3 +201,17 @@ def test_load_decisions(tmp_path):
     path.write_text("[]\n", encoding="utf-8")
     with pytest.raises(BadInput, match=r"decisions.jsonl:1: a decision must be a JSON object"):
         load_decisions(path)
+
+
+def test_provenance_comes_from_the_batch_that_asked_the_label():
+    # a post read in batch b1 for first_hand and later in b2 for ssri_withdrawal only
+    first = [answer("p1", a, 1, batch="b1", time="2026-11-29T10:00:00Z") for a in ("ann-1", "ann-2")]
+    for a in first:
+        a["labels"] = {"first_hand": 1}
+    later = [answer("p1", a, 0, batch="b2", time="2026-11-30T10:00:00Z") for a in ("ann-3", "ann-4")]
+    for a in later:
+        a["labels"] = {"ssri_withdrawal": 0}
+    records = by_name(adjudicate(first + later), "p1")
+    assert (records["first_hand"].batch, records["first_hand"].time) == ("b1", "2026-11-29T10:00:00Z")
+    assert (records["ssri_withdrawal"].batch, records["ssri_withdrawal"].time) == ("b2", "2026-11-30T10:00:00Z")
+    assert "batches" not in records["first_hand"].note and "batches" not in records["ssri_withdrawal"].note

@@ -201,7 +201,7 @@ def adjudicate(
     * otherwise (fewer annotators) each answer gives an "annotator" record: agent and
       agent_model from the answer, ``by`` the annotator.
 
-    Provenance of adjudicated records: ``guide_version`` is the answers' version when they agree,
+    Provenance of adjudicated records, from the answers that asked the label: ``guide_version`` is the answers' version when they agree,
     else the latest (and the note says which versions were mixed); ``batch`` is the answers' batch
     when they agree, else the latest answer's (noted); ``time`` is the decision's time, or for a
     vote the latest answer's time (so that the result depends on the records only). A decision may
@@ -244,7 +244,10 @@ def adjudicate(
         post_answers = sorted(by_post.get(post_id, []), key=lambda a: a["annotator"])
         out: list[LabelRecord] = []
         for name in LABEL_NAMES:
-            votes = {a["annotator"]: int(a["labels"][name]) for a in post_answers if name in a["labels"]}
+            # provenance comes from the answers that asked this label: a post read in two batches
+            # for different labels records, for each label, the batch that asked it
+            label_answers = [a for a in post_answers if name in a["labels"]]
+            votes = {a["annotator"]: int(a["labels"][name]) for a in label_answers}
             decision = chosen.get((post_id, name), (None, None))[1]
             if decision is not None and not votes:
                 unmatched.append(decision)
@@ -253,12 +256,12 @@ def adjudicate(
             tie = bool(votes) and ones == zeros
             majority = None if tie or not votes else int(ones > zeros)
             enough = len(votes) >= min_annotators
-            if decision is not None:
-                out.append(_decision_record(name, decision, post_answers, votes, majority, tie))
+            if decision is not None:  # a decision over no clear answer takes the post's answers' provenance
+                out.append(_decision_record(name, decision, label_answers or post_answers, votes, majority, tie))
             elif enough and majority is not None:
-                out.append(_vote_record(name, majority, post_answers, votes))
+                out.append(_vote_record(name, majority, label_answers, votes))
             elif not enough:
-                out += [_annotator_record(name, a) for a in post_answers if name in a["labels"]]
+                out += [_annotator_record(name, a) for a in label_answers]
             if ones and zeros:
                 resolved_by = "decision" if decision is not None else (MAJORITY_VOTE if enough and not tie else None)
                 value = decision["value"] if decision is not None else (majority if resolved_by else None)
